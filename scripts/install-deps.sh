@@ -1,0 +1,39 @@
+#!/bin/sh
+# Idempotent installer for vigil's Debian 12 build, test and bench dependencies.
+# Used by `make run`, `make check` and `.ci/run`. Installs only what is missing;
+# a second run does nothing and prints nothing but a one-line summary.
+set -eu
+
+PKGS="
+build-essential pkg-config meson ninja-build clang clang-format
+libglib2.0-dev libgmime-3.0-dev libarchive-dev libmspack-dev libytnef0-dev
+libgsf-1-dev libmagic-dev libyara-dev libssl-dev libjansson-dev libsodium-dev
+libcmocka-dev libseccomp-dev zlib1g-dev
+zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage
+python3 yara clamav
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all $(echo $PKGS | wc -w) packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing" >&2
+	echo "install-deps: run as root (or: sudo $0) to install them" >&2
+	exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,46 @@
+/*
+ * main.c - `vigil`: the command line, one subcommand per job.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: vigil COMMAND [OPTIONS] ...\n"
+	        "vigil %s - email spyware detection and response\n\n"
+	        "Commands:\n"
+	        "  scan      scan emails and files and explain the verdict\n"
+	        "  extract   write every object inside a message to a folder\n"
+	        "  version   print the version\n\n"
+	        "Run 'vigil COMMAND --help' for the options of a command.\n",
+	        VIGIL_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	cli_set_lang(cli_lang_from_env());
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (strcmp(argv[1], "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "extract") == 0)
+		return cmd_extract(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("vigil %s\n", VIGIL_VERSION);
+		return EXIT_CLEAN;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EXIT_CLEAN;
+	}
+	fprintf(stderr, "vigil: %s: %s\n", argv[1], _("unknown command; try: vigil --help"));
+	return EXIT_ERROR;
+}

@@ -1,0 +1,252 @@
+/*
+ * archive.c - archives and compressed files with libarchive.
+ *
+ * zip (and the zip-based OOXML/ODF packages), 7z, rar, cab, tar, cpio and
+ * iso9660 yield one child per regular file; gzip, bzip2 and xz yield their
+ * single decompressed stream (a .tar.gz is a gzip whose child is a tar).
+ * Only the reader for the detected format is enabled, so no other bidder can
+ * claim the bytes.
+ *
+ * Limits: every member is read into a vbuf no larger than vscan_room(), which
+ * already folds in the per-object, total and ratio limits; the first member
+ * that hits one ends the archive (a bomb gets no second chance). Encrypted
+ * members and methods libarchive cannot decode are findings, never skipped
+ * silently.
+ */
+#include "../internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <string.h>
+
+#include "../../util/vbuf.h"
+
+#define MAX_RETRIES 8
+
+static void enable_format(struct archive *a, const char *type, bool streaming)
+{
+	if (strcmp(type, "zip") == 0 || strcmp(type, "ooxml") == 0 || strcmp(type, "odf") == 0) {
+		if (streaming)
+			archive_read_support_format_zip_streamable(a);
+		else
+			archive_read_support_format_zip_seekable(a);
+	} else if (strcmp(type, "7z") == 0) {
+		archive_read_support_format_7zip(a);
+	} else if (strcmp(type, "rar") == 0) {
+		archive_read_support_format_rar(a);
+		archive_read_support_format_rar5(a);
+	} else if (strcmp(type, "cab") == 0) {
+		archive_read_support_format_cab(a);
+	} else if (strcmp(type, "tar") == 0) {
+		archive_read_support_format_tar(a);
+		archive_read_support_format_gnutar(a);
+	} else if (strcmp(type, "cpio") == 0) {
+		archive_read_support_format_cpio(a);
+	} else if (strcmp(type, "iso9660") == 0) {
+		archive_read_support_format_iso9660(a);
+	} else {
+		/* gzip, bzip2, xz: one compressed stream */
+		archive_read_support_filter_all(a);
+		archive_read_support_format_raw(a);
+	}
+}
+
+static bool is_stream_type(const char *type)
+{
+	return strcmp(type, "gzip") == 0 || strcmp(type, "bzip2") == 0 || strcmp(type, "xz") == 0;
+}
+
+/* "report.doc.gz" -> "report.doc", "x.tgz" -> "x.tar"; otherwise no name */
+static char *stream_name(const vigil_object *o)
+{
+	static const char *const exts[][2] = {{".gz", ""},      {".bz2", ""},     {".xz", ""},
+	                                      {".z", ""},       {".tgz", ".tar"}, {".tbz2", ".tar"},
+	                                      {".tbz", ".tar"}, {".txz", ".tar"}};
+	const char *n = o->name;
+	size_t nl;
+
+	if (n == NULL)
+		return NULL;
+	nl = strlen(n);
+	for (size_t i = 0; i < G_N_ELEMENTS(exts); i++) {
+		size_t el = strlen(exts[i][0]);
+
+		if (nl > el && g_ascii_strcasecmp(n + nl - el, exts[i][0]) == 0)
+			return g_strdup_printf("%.*s%s", (int)(nl - el), n, exts[i][1]);
+	}
+	return NULL;
+}
+
+static bool error_is_unsupported(struct archive *a)
+{
+	const char *e = archive_error_string(a);
+
+	return e != NULL && (strstr(e, "nsupported") != NULL || strstr(e, "not supported") != NULL);
+}
+
+static bool error_is_encryption(struct archive *a)
+{
+	const char *e = archive_error_string(a);
+
+	return e != NULL && (strstr(e, "ncrypt") != NULL || strstr(e, "assphrase") != NULL);
+}
+
+/* Reads one member; returns false when the archive must not be read further. */
+static bool read_member(vigil_scan *s, vigil_object *o, struct archive *a,
+                        struct archive_entry *ent, const char *name, bool *fatal)
+{
+	vigil_limit which;
+	size_t room = vscan_room(s, o, &which);
+	vbuf b;
+	char buf[65536];
+	la_ssize_t n;
+	bool full = false, keep_going = true;
+	vchild ch;
+	unsigned chunks = 0;
+
+	vbuf_init(&b, room);
+	for (;;) {
+		n = archive_read_data(a, buf, sizeof buf);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (n == ARCHIVE_WARN)
+				continue;
+			if (error_is_encryption(a)) {
+				vfinding_add(s, o, F_ARCHIVE_ENCRYPTED, "%s", name);
+				o->flags |= VIGIL_OBJ_ENCRYPTED;
+			} else if (error_is_unsupported(a)) {
+				vfinding_add(s, o, F_ARCHIVE_UNSUPPORTED, "%s: %s", name,
+				             archive_error_string(a));
+			} else {
+				vfinding_add(s, o, F_ARCHIVE_DAMAGED, "%s: %s", name,
+				             archive_error_string(a) ? archive_error_string(a)
+				                                     : "read error");
+			}
+			o->flags |= VIGIL_OBJ_PARTIAL;
+			if (n == ARCHIVE_FATAL)
+				*fatal = true;
+			/* hand on what was read: a damaged member may still carry a payload */
+			if (b.len == 0) {
+				vbuf_free(&b);
+				return !*fatal;
+			}
+			break;
+		}
+		if (vbuf_append(&b, buf, (size_t)n) != VBUF_OK) {
+			full = true;
+			break;
+		}
+		if ((++chunks & 63) == 0 && vscan_should_stop(s, o))
+			break;
+	}
+	if (full) {
+		vscan_limit(s, o, which, name);
+		o->flags |= VIGIL_OBJ_PARTIAL;
+		keep_going = false;
+	}
+	memset(&ch, 0, sizeof ch);
+	ch.name = name;
+	ch.seg = name;
+	ch.size = archive_entry_size_is_set(ent) && archive_entry_size(ent) > 0
+	                  ? (uint64_t)archive_entry_size(ent)
+	                  : 0;
+	ch.data = vbuf_steal(&b, &ch.len);
+	ch.flags = full ? VIGIL_OBJ_TRUNCATED : 0;
+	if (vscan_emit(s, o, &ch) == VSCAN_STOP)
+		keep_going = false;
+	return keep_going;
+}
+
+static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming, bool *opened)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	bool stream = is_stream_type(o->type);
+	bool fatal = false;
+	int rc, retries = 0;
+	size_t members = 0;
+
+	*opened = false;
+	if (a == NULL)
+		return;
+	enable_format(a, o->type, streaming);
+	if (archive_read_open_memory(a, o->data, o->len) != ARCHIVE_OK)
+		goto out;
+	*opened = true;
+	for (;;) {
+		const char *name;
+		char *own_name = NULL;
+
+		if (vscan_should_stop(s, o))
+			break;
+		rc = archive_read_next_header(a, &ent);
+		if (rc == ARCHIVE_EOF)
+			break;
+		if (rc == ARCHIVE_RETRY && ++retries < MAX_RETRIES)
+			continue;
+		if (rc < ARCHIVE_WARN) {
+			if (error_is_encryption(a)) {
+				vfinding_add(s, o, F_ARCHIVE_ENCRYPTED, "%s",
+				             archive_error_string(a));
+				o->flags |= VIGIL_OBJ_ENCRYPTED;
+			} else {
+				vfinding_add(s, o, F_ARCHIVE_DAMAGED, "%s",
+				             archive_error_string(a)
+				                     ? archive_error_string(a)
+				                     : "cannot read the next member");
+			}
+			o->flags |= VIGIL_OBJ_PARTIAL;
+			break;
+		}
+		members++;
+		if (!stream && archive_entry_filetype(ent) != AE_IFREG)
+			continue;
+		if (stream) {
+			own_name = stream_name(o);
+			name = own_name;
+		} else {
+			name = archive_entry_pathname_utf8(ent);
+			if (name == NULL)
+				name = archive_entry_pathname(ent);
+		}
+		if (!stream && archive_entry_is_encrypted(ent)) {
+			vfinding_add(s, o, F_ARCHIVE_ENCRYPTED, "%s", name ? name : "(member)");
+			o->flags |= VIGIL_OBJ_ENCRYPTED | VIGIL_OBJ_PARTIAL;
+			g_free(own_name);
+			continue;
+		}
+		if (!read_member(s, o, a, ent, name ? name : (stream ? "data" : NULL), &fatal) ||
+		    fatal) {
+			g_free(own_name);
+			break;
+		}
+		g_free(own_name);
+	}
+out:
+	archive_read_free(a);
+}
+
+static void archive_extract(vigil_scan *s, vigil_object *o)
+{
+	bool opened;
+
+	if (o->len == 0)
+		return;
+	archive_extract_with(s, o, false, &opened);
+	/* a zip without a usable central directory: walk the local headers */
+	if (!opened && (strcmp(o->type, "zip") == 0 || strcmp(o->type, "ooxml") == 0 ||
+	                strcmp(o->type, "odf") == 0)) {
+		archive_extract_with(s, o, true, &opened);
+		if (opened)
+			vfinding_add(s, o, F_ARCHIVE_DAMAGED,
+			             "zip central directory unreadable; "
+			             "read the local headers instead");
+	}
+	if (!opened)
+		vfinding_add(s, o, F_ARCHIVE_DAMAGED, "cannot open as %s", o->type);
+}
+
+static const char *const archive_types[] = {"zip",  "ooxml",   "odf",  "7z",    "rar", "cab", "tar",
+                                            "cpio", "iso9660", "gzip", "bzip2", "xz",  NULL};
+const extractor archive_extractor = {"archive", archive_types, archive_extract};

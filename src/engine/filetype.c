@@ -1,0 +1,417 @@
+/*
+ * filetype.c - what an object is, decided from its bytes (never its name).
+ *
+ * Own checks come first: they are exact for the formats the engine unpacks
+ * and analyzes, and cost a few comparisons. libmagic is asked only about
+ * binary objects none of them recognises, for a MIME type to show; its
+ * handle is per thread (libmagic handles are not thread-safe) and loaded on
+ * first use. Every check is bounded by n.
+ */
+#include "internal.h"
+
+#include <magic.h>
+#include <pthread.h>
+#include <string.h>
+
+struct ftype {
+	const char *type;
+	const char *mime;
+};
+
+static const struct ftype types[] = {
+        {"empty", "application/x-empty"},
+        {"email", "message/rfc822"},
+        {"zip", "application/zip"},
+        {"ooxml", "application/vnd.openxmlformats-officedocument"},
+        {"odf", "application/vnd.oasis.opendocument"},
+        {"7z", "application/x-7z-compressed"},
+        {"rar", "application/vnd.rar"},
+        {"gzip", "application/gzip"},
+        {"bzip2", "application/x-bzip2"},
+        {"xz", "application/x-xz"},
+        {"cab", "application/vnd.ms-cab-compressed"},
+        {"tar", "application/x-tar"},
+        {"cpio", "application/x-cpio"},
+        {"iso9660", "application/x-iso9660-image"},
+        {"ole2", "application/x-ole-storage"},
+        {"pdf", "application/pdf"},
+        {"rtf", "text/rtf"},
+        {"pe", "application/vnd.microsoft.portable-executable"},
+        {"mz", "application/x-dosexec"},
+        {"elf", "application/x-executable"},
+        {"lnk", "application/x-ms-shortcut"},
+        {"tnef", "application/vnd.ms-tnef"},
+        {"chm", "application/vnd.ms-htmlhelp"},
+        {"html", "text/html"},
+        {"xml", "text/xml"},
+        {"binhex", "application/mac-binhex40"},
+        {"png", "image/png"},
+        {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},
+        {"bmp", "image/bmp"},
+        {"text", "text/plain"},
+        {"binary", NULL},
+};
+
+static const char *lookup_mime(const char *type)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+		if (strcmp(types[i].type, type) == 0)
+			return types[i].mime;
+	return NULL;
+}
+
+static bool at(const uint8_t *p, size_t n, size_t off, const void *sig, size_t len)
+{
+	return off <= n && len <= n - off && memcmp(p + off, sig, len) == 0;
+}
+
+static bool has_bytes(const uint8_t *p, size_t n, size_t limit, const char *needle)
+{
+	size_t m = strlen(needle);
+
+	if (n > limit)
+		n = limit;
+	if (m == 0 || m > n)
+		return false;
+	return memmem(p, n, needle, m) != NULL;
+}
+
+static bool is_pe(const uint8_t *p, size_t n)
+{
+	uint32_t off;
+
+	if (n < 0x40)
+		return false;
+	off = (uint32_t)p[0x3c] | (uint32_t)p[0x3d] << 8 | (uint32_t)p[0x3e] << 16 |
+	      (uint32_t)p[0x3f] << 24;
+	return off < n && 4 <= n - off && memcmp(p + off, "PE\0\0", 4) == 0;
+}
+
+static bool tar_checksum_ok(const uint8_t *p, size_t n)
+{
+	unsigned long sum = 0, want = 0;
+	size_t i;
+
+	if (n < 512)
+		return false;
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : p[i];
+	for (i = 148; i < 156 && (p[i] == ' ' || p[i] == 0); i++)
+		;
+	if (i == 156)
+		return false;
+	for (; i < 156 && p[i] >= '0' && p[i] <= '7'; i++)
+		want = want * 8 + (unsigned long)(p[i] - '0');
+	return want == sum && p[0] != 0;
+}
+
+/* A header field name as RFC 5322 has it: printable ASCII but ':' */
+static size_t header_name_len(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] > 32 && p[i] < 127 && p[i] != ':')
+		i++;
+	if (i == 0 || i >= n)
+		return 0;
+	/* tolerate blanks before the colon, as many parsers do */
+	{
+		size_t j = i;
+
+		while (j < n && (p[j] == ' ' || p[j] == '\t'))
+			j++;
+		if (j < n && p[j] == ':')
+			return i;
+	}
+	return 0;
+}
+
+static const char *const known_headers[] = {
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "received",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "return-path",
+        "delivered-to",
+        "reply-to",
+        "sender",
+        "x-mailer",
+        "content-transfer-encoding",
+        "references",
+        "in-reply-to",
+        "user-agent",
+        "x-originating-ip",
+        "dkim-signature",
+        "authentication-results",
+        "list-id",
+        "precedence",
+        "organization",
+        "x-sender",
+        "resent-from",
+        "resent-date",
+        "x-priority",
+        "thread-topic",
+        "x-ms-has-attach",
+};
+
+static bool known_header(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(known_headers); i++)
+		if (strlen(known_headers[i]) == len &&
+		    g_ascii_strncasecmp((const char *)p, known_headers[i], len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An email starts with header fields (after an optional mbox "From " line).
+ * We want two known fields, or one MIME field, before the first blank line,
+ * and every line up to there must be a field or a continuation.
+ */
+static bool is_email(const uint8_t *p, size_t n)
+{
+	size_t i = 0, lines = 0;
+	int known = 0;
+	bool mime = false;
+
+	if (n > 65536)
+		n = 65536;
+	if (at(p, n, 0, "From ", 5)) {
+		while (i < n && p[i] != '\n')
+			i++;
+		i++;
+	}
+	while (i < n && lines < 200) {
+		size_t start = i, nl;
+
+		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
+			break; /* end of headers */
+		if (p[i] == ' ' || p[i] == '\t') {
+			if (lines == 0)
+				return false;
+		} else {
+			nl = header_name_len(p + i, n - i);
+			if (nl == 0)
+				return false;
+			if (known_header(p + i, nl))
+				known++;
+			if ((nl == 12 &&
+			     g_ascii_strncasecmp((const char *)p + i, "content-type", 12) == 0) ||
+			    (nl == 12 &&
+			     g_ascii_strncasecmp((const char *)p + i, "mime-version", 12) == 0))
+				mime = true;
+		}
+		while (i < n && p[i] != '\n')
+			i++;
+		i++;
+		lines++;
+		(void)start;
+	}
+	return lines > 0 && (known >= 2 || mime);
+}
+
+static bool is_text(const uint8_t *p, size_t n)
+{
+	size_t bad = 0, check = n < 8192 ? n : 8192;
+	size_t i = 0;
+
+	while (i < check) {
+		uint8_t c = p[i];
+
+		if (c == 0)
+			return false;
+		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b)
+			bad++;
+		i++;
+	}
+	/* allow some 8-bit text (any charset); refuse mostly-control bytes */
+	return bad * 50 <= check;
+}
+
+static const char *skip_ws_ci(const uint8_t *p, size_t n, size_t *off)
+{
+	size_t i = 0;
+
+	if (at(p, n, 0, "\xEF\xBB\xBF", 3))
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	*off = i;
+	return (const char *)p + i;
+}
+
+static bool starts_ci(const uint8_t *p, size_t n, size_t off, const char *s)
+{
+	size_t m = strlen(s);
+
+	return off <= n && m <= n - off && g_ascii_strncasecmp((const char *)p + off, s, m) == 0;
+}
+
+static const char *detect(const uint8_t *p, size_t n)
+{
+	size_t off;
+
+	if (n == 0)
+		return "empty";
+	if (at(p, n, 0, "PK\x03\x04", 4) || at(p, n, 0, "PK\x05\x06", 4) ||
+	    at(p, n, 0, "PK\x07\x08", 4)) {
+		if (at(p, n, 30, "mimetypeapplication/vnd.oasis", 29))
+			return "odf";
+		if (has_bytes(p, n, n, "[Content_Types].xml"))
+			return "ooxml";
+		return "zip";
+	}
+	if (at(p, n, 0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8))
+		return "ole2";
+	if (at(p, n, 0, "7z\xBC\xAF\x27\x1C", 6))
+		return "7z";
+	if (at(p, n, 0, "Rar!\x1A\x07", 6))
+		return "rar";
+	if (at(p, n, 0, "\x1F\x8B", 2))
+		return "gzip";
+	if (at(p, n, 0, "BZh", 3) && n > 3 && p[3] >= '1' && p[3] <= '9')
+		return "bzip2";
+	if (at(p, n, 0,
+	       "\xFD"
+	       "7zXZ\x00",
+	       6))
+		return "xz";
+	if (at(p, n, 0, "MSCF\0\0\0\0", 8))
+		return "cab";
+	if (at(p, n, 0, "ITSF", 4))
+		return "chm";
+	if (at(p, n, 0, "\x78\x9F\x3E\x22", 4))
+		return "tnef";
+	if (at(p, n, 0, "L\0\0\0\x01\x14\x02\0\0\0\0\0\xC0\0\0\0\0\0\0\x46", 20))
+		return "lnk";
+	if (at(p, n, 0, "MZ", 2))
+		return is_pe(p, n) ? "pe" : "mz";
+	if (at(p, n, 0,
+	       "\x7F"
+	       "ELF",
+	       4))
+		return "elf";
+	if (at(p, n, 0, "\x89PNG\r\n\x1A\n", 8))
+		return "png";
+	if (at(p, n, 0, "\xFF\xD8\xFF", 3))
+		return "jpeg";
+	if (at(p, n, 0, "GIF87a", 6) || at(p, n, 0, "GIF89a", 6))
+		return "gif";
+	if (at(p, n, 257, "ustar", 5) || tar_checksum_ok(p, n))
+		return "tar";
+	if (at(p, n, 0, "070707", 6) || at(p, n, 0, "070701", 6) || at(p, n, 0, "070702", 6) ||
+	    at(p, n, 0, "\xC7\x71", 2) || at(p, n, 0, "\x71\xC7", 2))
+		return "cpio";
+	if (at(p, n, 0x8001, "CD001", 5) || at(p, n, 0x8801, "CD001", 5) ||
+	    at(p, n, 0x9001, "CD001", 5))
+		return "iso9660";
+	if (has_bytes(p, n, 1024, "%PDF-"))
+		return "pdf";
+	(void)skip_ws_ci(p, n, &off);
+	if (starts_ci(p, n, off, "{\\rt"))
+		return "rtf";
+	if (at(p, n, 0, "BM", 2) && n > 26 && p[14] >= 12 && p[15] == 0 && p[16] == 0 && p[17] == 0)
+		return "bmp";
+	if (!is_text(p, n))
+		return "binary";
+	if (is_email(p, n))
+		return "email";
+	if (starts_ci(p, n, off, "<!doctype html") || starts_ci(p, n, off, "<html") ||
+	    starts_ci(p, n, off, "<head") || starts_ci(p, n, off, "<body"))
+		return "html";
+	if (starts_ci(p, n, off, "<?xml")) {
+		size_t lim = n < 2048 ? n : 2048;
+
+		if (vmem_casefind(p, lim, "<html") >= 0)
+			return "html";
+		return "xml";
+	}
+	if (vmem_casefind(p, n < 2048 ? n : 2048, "(This file must be converted with BinHex") >= 0)
+		return "binhex";
+	{
+		size_t lim = n < 4096 ? n : 4096;
+
+		if (vmem_casefind(p, lim, "<html") >= 0 || vmem_casefind(p, lim, "<body") >= 0 ||
+		    vmem_casefind(p, lim, "<script") >= 0 || vmem_casefind(p, lim, "<iframe") >= 0)
+			return "html";
+	}
+	return "text";
+}
+
+/* per-thread libmagic handle, closed when the thread ends */
+static pthread_key_t magic_key;
+static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
+static magic_t magic_broken = (magic_t)&magic_key; /* marks "failed to load" */
+
+static void magic_destroy(void *p)
+{
+	if (p != NULL && p != (void *)magic_broken)
+		magic_close(p);
+}
+
+static void magic_key_init(void)
+{
+	(void)pthread_key_create(&magic_key, magic_destroy);
+}
+
+static const char *magic_mime(const uint8_t *p, size_t n)
+{
+	magic_t h;
+	const char *m;
+
+	pthread_once(&magic_once, magic_key_init);
+	h = pthread_getspecific(magic_key);
+	if (h == magic_broken)
+		return NULL;
+	if (h == NULL) {
+		h = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF |
+		               MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CDF | MAGIC_ERROR);
+		if (h == NULL || magic_load(h, NULL) != 0) {
+			if (h != NULL)
+				magic_close(h);
+			(void)pthread_setspecific(magic_key, magic_broken);
+			return NULL;
+		}
+		(void)pthread_setspecific(magic_key, h);
+	}
+	m = magic_buffer(h, p, n < 65536 ? n : 65536);
+	if (m == NULL)
+		return NULL;
+	/* intern: libmagic's string is overwritten by the next call */
+	return g_intern_string(m);
+}
+
+const char *ftype_detect(const uint8_t *p, size_t n, const char **mime)
+{
+	const char *t = detect(p, n);
+
+	if (mime != NULL) {
+		*mime = lookup_mime(t);
+		if (*mime == NULL)
+			*mime = magic_mime(p, n);
+		if (*mime == NULL)
+			*mime = "application/octet-stream";
+	}
+	return t;
+}
+
+bool ftype_is_executable(const char *type)
+{
+	static const char *const exe[] = {"pe", "mz", "elf", "lnk", "chm", NULL};
+
+	for (const char *const *e = exe; *e != NULL; e++)
+		if (strcmp(*e, type) == 0)
+			return true;
+	return false;
+}
+
+bool ftype_is_container(const char *type)
+{
+	return registry_extractor_for(type) != NULL;
+}

@@ -1,0 +1,179 @@
+/*
+ * finding.c - findings and the verdict derived from them.
+ *
+ * Scoring: each distinct finding id adds its severity's weight once (info 0,
+ * low 10, medium 30, high 60, critical 100), however many objects it was
+ * seen on (rspamd scores symbols the same way); the score is capped at 100. The verdict is
+ * malicious for a critical finding or a score of 100, suspicious from 30 or
+ * for any limit hit (a scan that did not see everything is never clean),
+ * clean otherwise. Findings are kept once per (id, object).
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_EVIDENCE 512
+#define MAX_FINDINGS 1000
+
+struct catalogue_entry {
+	const char *id;
+	vigil_severity sev;
+	const char *attack;
+	const char *title_en;
+	const char *title_vi;
+};
+
+#define INFO VIGIL_SEV_INFO
+#define LOW VIGIL_SEV_LOW
+#define MEDIUM VIGIL_SEV_MEDIUM
+#define HIGH VIGIL_SEV_HIGH
+#define CRITICAL VIGIL_SEV_CRITICAL
+static const struct catalogue_entry catalogue[F__COUNT] = {
+#define FINDING(e, id, sev, attack, en, vi) [e] = {id, sev, attack, en, vi},
+#include "findings.def"
+#undef FINDING
+};
+#undef INFO
+#undef LOW
+#undef MEDIUM
+#undef HIGH
+#undef CRITICAL
+
+static const int weights[] = {0, 10, 30, 60, 100};
+
+const char *vfinding_catalogue_id(finding_kind k)
+{
+	if ((unsigned)k >= F__COUNT)
+		return "unknown";
+	return catalogue[k].id;
+}
+
+void vfinding_free(vigil_finding *f)
+{
+	if (f == NULL)
+		return;
+	g_free(f->id);
+	g_free(f->title[0]);
+	g_free(f->title[1]);
+	g_free(f->attack);
+	g_free(f->evidence);
+	g_free(f);
+}
+
+bool vfinding_has(const vigil_scan *s, size_t obj, const char *id)
+{
+	for (guint i = 0; i < s->findings->len; i++) {
+		const vigil_finding *f = g_ptr_array_index(s->findings, i);
+
+		if (f->object == obj && strcmp(f->id, id) == 0)
+			return true;
+	}
+	return false;
+}
+
+void vfinding_add_custom(vigil_scan *s, const vigil_object *o, const char *id, vigil_severity sev,
+                         const char *title_en, const char *title_vi, const char *attack,
+                         const char *evidence)
+{
+	vigil_finding *f;
+
+	if (s->findings->len >= MAX_FINDINGS)
+		return;
+	if (vfinding_has(s, o->index, id))
+		return;
+	f = g_new0(vigil_finding, 1);
+	f->id = vstr_sanitize(id, 256);
+	f->sev = sev;
+	f->title[0] = vstr_sanitize(title_en ? title_en : id, 512);
+	f->title[1] = vstr_sanitize(title_vi ? title_vi : f->title[0], 512);
+	f->attack = g_strdup(attack ? attack : "");
+	f->evidence = vstr_sanitize(evidence ? evidence : "", MAX_EVIDENCE);
+	f->object = o->index;
+	g_ptr_array_add(s->findings, f);
+}
+
+void vfinding_add(vigil_scan *s, const vigil_object *o, finding_kind k, const char *fmt, ...)
+{
+	const struct catalogue_entry *c;
+	char ev[MAX_EVIDENCE + 1];
+	va_list ap;
+
+	if ((unsigned)k >= F__COUNT)
+		return;
+	c = &catalogue[k];
+	ev[0] = 0;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(ev, sizeof ev, fmt, ap);
+		va_end(ap);
+	}
+	vfinding_add_custom(s, o, c->id, c->sev, c->title_en, c->title_vi, c->attack, ev);
+}
+
+void vfinding_verdict(vigil_scan *s)
+{
+	int score = 0;
+	bool critical = false, limit = false;
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < s->findings->len; i++) {
+		const vigil_finding *f = g_ptr_array_index(s->findings, i);
+
+		if (!g_hash_table_add(seen, f->id))
+			continue;
+		score += weights[f->sev];
+		if (score > 100)
+			score = 100;
+		if (f->sev == VIGIL_SEV_CRITICAL)
+			critical = true;
+		if (strncmp(f->id, "limit.", 6) == 0)
+			limit = true;
+	}
+	g_hash_table_destroy(seen);
+	s->score = score;
+	if (critical || score >= 100)
+		s->verdict = VIGIL_MALICIOUS;
+	else if (score >= 30 || limit)
+		s->verdict = VIGIL_SUSPICIOUS;
+	else
+		s->verdict = VIGIL_CLEAN;
+}
+
+size_t vigil_scan_finding_count(const vigil_scan *s)
+{
+	return s ? s->findings->len : 0;
+}
+
+const vigil_finding *vigil_scan_finding(const vigil_scan *s, size_t i)
+{
+	if (s == NULL || i >= s->findings->len)
+		return NULL;
+	return g_ptr_array_index(s->findings, i);
+}
+
+const char *vigil_finding_id(const vigil_finding *f)
+{
+	return f->id;
+}
+vigil_severity vigil_finding_severity(const vigil_finding *f)
+{
+	return f->sev;
+}
+const char *vigil_finding_title(const vigil_finding *f, vigil_lang lang)
+{
+	return f->title[lang == VIGIL_LANG_VI ? 1 : 0];
+}
+const char *vigil_finding_attack(const vigil_finding *f)
+{
+	return f->attack;
+}
+const char *vigil_finding_evidence(const vigil_finding *f)
+{
+	return f->evidence;
+}
+size_t vigil_finding_object(const vigil_finding *f)
+{
+	return f->object;
+}

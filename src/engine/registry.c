@@ -1,0 +1,44 @@
+/*
+ * registry.c - the tables of extractors and analyzers.
+ *
+ * Adding a format is one new file under extract/ or analyze/ and one line
+ * here. An object goes to the first extractor that lists its type; every
+ * analyzer whose type list includes it (or that has no list) sees it.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+extern const extractor mime_extractor;
+extern const extractor archive_extractor;
+extern const extractor text_extractor;
+
+extern const analyzer name_analyzer;
+extern const analyzer url_analyzer;
+
+static const extractor *const extractors[] = {
+        &mime_extractor,
+        &archive_extractor,
+        &text_extractor,
+        NULL,
+};
+
+static const analyzer *const analyzers[] = {
+        &name_analyzer,
+        &url_analyzer,
+        NULL,
+};
+
+const extractor *registry_extractor_for(const char *type)
+{
+	for (const extractor *const *e = extractors; *e != NULL; e++)
+		for (const char *const *t = (*e)->types; *t != NULL; t++)
+			if (strcmp(*t, type) == 0)
+				return *e;
+	return NULL;
+}
+
+const analyzer *const *registry_analyzers(void)
+{
+	return analyzers;
+}
