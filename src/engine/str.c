@@ -85,19 +85,45 @@ bool vstr_valid_utf8(const char *s, size_t n)
 	return g_utf8_validate(s, (gssize)n, NULL);
 }
 
+static inline uint8_t lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+}
+
+/* memchr for either case of the first byte, then a short compare */
 long vmem_casefind(const uint8_t *hay, size_t n, const char *needle)
 {
 	size_t m = strlen(needle);
+	uint8_t first;
+	size_t i = 0;
 
 	if (m == 0)
 		return 0;
 	if (m > n)
 		return -1;
-	for (size_t i = 0; i + m <= n; i++) {
-		if (g_ascii_tolower(hay[i]) != g_ascii_tolower((guchar)needle[0]))
-			continue;
-		if (g_ascii_strncasecmp((const char *)hay + i, needle, m) == 0)
-			return (long)i;
+	first = lower((uint8_t)needle[0]);
+	while (i + m <= n) {
+		const uint8_t *lo = memchr(hay + i, first, n - m + 1 - i);
+		const uint8_t *up = NULL;
+		size_t at;
+
+		if (first >= 'a' && first <= 'z')
+			up = memchr(hay + i, first & ~0x20,
+			            (size_t)((lo ? lo : hay + n - m + 1) - (hay + i)));
+		if (up != NULL)
+			lo = up;
+		if (lo == NULL)
+			return -1;
+		at = (size_t)(lo - hay);
+		{
+			size_t k = 1;
+
+			while (k < m && lower(hay[at + k]) == lower((uint8_t)needle[k]))
+				k++;
+			if (k == m)
+				return (long)at;
+		}
+		i = at + 1;
 	}
 	return -1;
 }

@@ -336,7 +336,8 @@ void yara_scan_object(vigil_scan *s, vigil_object *o)
 		if (yr_scanner_create(s->eng->yara_rules, &sc) != ERROR_SUCCESS)
 			return;
 		s->yara_scanner = sc;
-		yr_scanner_set_flags(sc, SCAN_FLAGS_FAST_MODE);
+		/* our own memory: no need for per-call signal handlers */
+		yr_scanner_set_flags(sc, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH);
 	}
 	left_ms = (s->deadline_us - g_get_monotonic_time()) / 1000;
 	yr_scanner_set_timeout(sc, left_ms > 1000 ? (int)(left_ms / 1000) : 1);
