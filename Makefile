@@ -37,7 +37,7 @@ $(ASAN_BUILD)/build.ninja:
 
 check-asan: deps $(ASAN_BUILD)/build.ninja
 	@$(NINJA) -C $(ASAN_BUILD) | grep -v '^ninja: no work to do' || true
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	 VIGIL_SANITIZED=1 ./tests/run.sh $(ASAN_BUILD)

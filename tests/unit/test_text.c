@@ -99,7 +99,7 @@ static GString *binhex(const char *name, const uint8_t *data, uint32_t n)
 {
 	GByteArray *raw = g_byte_array_new(), *rle = g_byte_array_new();
 	GString *g = g_string_new("(This file must be converted with BinHex 4.0)\n:");
-	uint8_t nl = (uint8_t)strlen(name), z[10] = {0}, be[8], cr[2];
+	uint8_t nl = (uint8_t)strlen(name), z[16] = {0}, be[8], cr[2];
 	uint16_t c;
 	unsigned acc = 0;
 	int bits = 0, col = 1;

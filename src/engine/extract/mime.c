@@ -179,9 +179,11 @@ static void check_part(struct mime_ctx *c, GMimePart *part, const char *section)
 		vfinding_add(c->s, c->o, F_MIME_NAME_CONFLICT,
 		             "part %s: name=\"%s\" filename=\"%s\"", section, name, fname);
 	if (cte != NULL) {
-		char *t = g_ascii_strdown(g_strstrip(g_strdup(cte)), -1);
+		char *dup = g_strdup(cte);
+		char *t = g_ascii_strdown(g_strstrip(dup), -1);
 		bool known = false;
 
+		g_free(dup);
 		for (const char *const *k = known_cte; *k != NULL; k++)
 			if (strcmp(t, *k) == 0)
 				known = true;
