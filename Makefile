@@ -42,6 +42,17 @@ check-asan: deps $(ASAN_BUILD)/build.ninja
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	 VIGIL_SANITIZED=1 ./tests/run.sh $(ASAN_BUILD)
 
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	@$(NINJA) -C $(FUZZ_BUILD) | grep -v '^ninja: no work to do' || true
+	@./tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
 	@./bench/run.sh $(BUILD)
 
@@ -49,4 +60,4 @@ format:
 	clang-format -i $$(find src include tests/unit tests/fuzz -name '*.[ch]')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

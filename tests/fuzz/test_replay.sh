@@ -1,0 +1,19 @@
+#!/bin/sh
+# Replays saved fuzz regressions and seeds through every harness, plus a
+# bounded slice of the shared test data, without libFuzzer.
+B=${VIGIL_BUILD:?}
+TOP=${VIGIL_TOP:?}
+SH=${VIGIL_SHARED:-$TOP/../shared}
+status=0
+for h in "$B"/tests/fuzz/*_replay; do
+	[ -x "$h" ] || continue
+	set -- "$TOP/tests/fuzz/regressions" "$TOP/tests/fuzz/seeds"
+	if [ -d "$SH/testdata" ]; then
+		for d in "$SH"/testdata/mime/* "$SH"/testdata/office/oletools/*; do
+			[ -d "$d" ] && set -- "$@" "$d"
+		done
+	fi
+	echo "== $(basename "$h")"
+	"$h" "$@" || status=1
+done
+exit $status
