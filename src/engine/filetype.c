@@ -171,8 +171,10 @@ static bool known_header(const uint8_t *p, size_t len)
 
 /*
  * An email starts with header fields (after an optional mbox "From " line).
- * We want two known fields, or one MIME field, before the first blank line,
- * and every line up to there must be a field or a continuation.
+ * We want two known fields, or one MIME field, before the first blank line.
+ * The first three lines must be fields (or continuations); after that a line
+ * that is neither ends the block, as a folding mistake should not turn a
+ * message into "text".
  */
 static bool is_email(const uint8_t *p, size_t n)
 {
@@ -197,6 +199,9 @@ static bool is_email(const uint8_t *p, size_t n)
 				return false;
 		} else {
 			nl = header_name_len(p + i, n - i);
+			/* a broken line after real headers (lost folding) ends the block */
+			if (nl == 0 && lines >= 3)
+				break;
 			if (nl == 0)
 				return false;
 			if (known_header(p + i, nl))

@@ -1,9 +1,10 @@
 /*
  * yara.c - YARA rules, compiled once per engine and run on every object.
  *
- * Each rule file gets its own namespace (its path), so a directory that holds
- * both an index file and the files it includes compiles without duplicate
- * rule errors; a rule matched under two namespaces is reported once.
+ * Each rule file gets its own namespace (its path). In a directory, files
+ * that another file there includes are not loaded on their own, so an index
+ * file and its parts do not match every rule twice; a rule that still
+ * matches under two namespaces is reported once.
  * Compiled rules are immutable and shared; each scan has its own
  * YR_SCANNER (scanners are not thread-safe, rules are).
  *
@@ -78,21 +79,20 @@ static gint cmp_str_ptr(gconstpointer a, gconstpointer b)
 	return g_strcmp0(*(char *const *)a, *(char *const *)b);
 }
 
-/* Adds every rule file under dir, in name order so builds are repeatable. */
-static int add_dir(YR_COMPILER *comp, const char *dir, struct compile_ctx *c, int level)
+/* Collects rule files under dir (bounded depth), in name order. */
+static void collect_dir(const char *dir, GPtrArray *files, struct compile_ctx *c, int level)
 {
 	GPtrArray *names;
 	DIR *d;
 	struct dirent *de;
-	int errs = 0;
 
-	if (level > 16)
-		return 0;
+	if (level > 16 || files->len > 100000)
+		return;
 	d = opendir(dir);
 	if (d == NULL) {
 		c->nerr++;
 		vbuf_printf(&c->errors, "%s: cannot open: %s\n", dir, g_strerror(errno));
-		return 1;
+		return;
 	}
 	names = g_ptr_array_new_with_free_func(g_free);
 	while ((de = readdir(d)) != NULL) {
@@ -109,13 +109,69 @@ static int add_dir(YR_COMPILER *comp, const char *dir, struct compile_ctx *c, in
 		if (stat(p, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
-			errs += add_dir(comp, p, c, level + 1);
+			collect_dir(p, files, c, level + 1);
 		else if (S_ISREG(st.st_mode) && is_rule_file(p))
-			errs += add_file(comp, p, c);
-		if (errs)
-			break; /* a compiler that saw errors takes no more input */
+			g_ptr_array_add(files, g_strdup(p));
 	}
 	g_ptr_array_unref(names);
+}
+
+/* Adds to set the real paths of the files that `include "..."` lines name. */
+static void note_includes(const char *file, GHashTable *set)
+{
+	char *text = NULL, *dir;
+	gsize len;
+	char **lines;
+
+	if (!g_file_get_contents(file, &text, &len, NULL))
+		return;
+	dir = g_path_get_dirname(file);
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		char *p = g_strstrip(*l), *q, *full, *real;
+
+		if (!g_str_has_prefix(p, "include"))
+			continue;
+		p = strchr(p, '"');
+		if (p == NULL || (q = strchr(p + 1, '"')) == NULL)
+			continue;
+		*q = 0;
+		full = g_path_is_absolute(p + 1) ? g_strdup(p + 1)
+		                                 : g_build_filename(dir, p + 1, NULL);
+		real = realpath(full, NULL);
+		if (real != NULL)
+			g_hash_table_add(set, real);
+		g_free(full);
+	}
+	g_strfreev(lines);
+	g_free(dir);
+	g_free(text);
+}
+
+/*
+ * Adds every rule file under dir, except files another file there includes
+ * (an index file and its parts would otherwise match every rule twice).
+ */
+static int add_dir(YR_COMPILER *comp, const char *dir, struct compile_ctx *c)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+	GHashTable *included = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	int errs = 0;
+
+	collect_dir(dir, files, c, 0);
+	for (guint i = 0; i < files->len; i++)
+		note_includes(g_ptr_array_index(files, i), included);
+	for (guint i = 0; i < files->len && errs == 0; i++) {
+		const char *p = g_ptr_array_index(files, i);
+		char *real = realpath(p, NULL);
+		bool skip = real != NULL && g_hash_table_contains(included, real);
+
+		free(real);
+		if (!skip)
+			errs += add_file(comp, p, c);
+	}
+	g_hash_table_destroy(included);
+	g_ptr_array_unref(files);
 	return errs;
 }
 
@@ -151,7 +207,7 @@ vigil_err yara_compile(const vigil_config *cfg, vigil_engine *e, char **errmsg)
 			vbuf_printf(&c.errors, "%s: %s\n", p, g_strerror(errno));
 			errs++;
 		} else if (S_ISDIR(st.st_mode)) {
-			errs += add_dir(comp, p, &c, 0);
+			errs += add_dir(comp, p, &c);
 		} else {
 			errs += add_file(comp, p, &c);
 		}
