@@ -11,7 +11,9 @@
  * already folds in the per-object, total and ratio limits; the first member
  * that hits one ends the archive (a bomb gets no second chance). Encrypted
  * members and methods libarchive cannot decode are findings, never skipped
- * silently.
+ * silently. Zip members stored with Deflate64 (method 9), which libarchive
+ * refuses, are found through our own bounded central-directory walk and
+ * decoded with inflate.c.
  */
 #include "../internal.h"
 
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "../../util/vbuf.h"
+#include "inflate.h"
 
 #define MAX_RETRIES 8
 
@@ -49,6 +52,11 @@ static void enable_format(struct archive *a, const char *type, bool streaming)
 		archive_read_support_filter_all(a);
 		archive_read_support_format_raw(a);
 	}
+}
+
+static bool is_zip_type(const char *type)
+{
+	return strcmp(type, "zip") == 0 || strcmp(type, "ooxml") == 0 || strcmp(type, "odf") == 0;
 }
 
 static bool is_stream_type(const char *type)
@@ -91,7 +99,149 @@ static bool error_is_encryption(struct archive *a)
 	return e != NULL && (strstr(e, "ncrypt") != NULL || strstr(e, "assphrase") != NULL);
 }
 
+/* ---- zip members stored with Deflate64 (method 9), which libarchive lacks ---- */
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Locates the central directory; returns false if there is none we trust. */
+static bool zip_central(const uint8_t *d, size_t n, uint64_t *off, uint64_t *count)
+{
+	size_t i, lo;
+
+	if (n < 22)
+		return false;
+	lo = n - 22 > 65535 ? n - 22 - 65535 : 0;
+	for (i = n - 22 + 1; i-- > lo;) {
+		if (memcmp(d + i, "PK\x05\x06", 4) != 0)
+			continue;
+		*count = le16(d + i + 10);
+		*off = le32(d + i + 16);
+		/* ZIP64: the locator sits just before the end record */
+		if ((*off == 0xffffffffu || *count == 0xffff) && i >= 20 &&
+		    memcmp(d + i - 20, "PK\x06\x07", 4) == 0) {
+			uint64_t z = le64(d + i - 20 + 8);
+
+			if (z > n || n - z < 56 || memcmp(d + z, "PK\x06\x06", 4) != 0)
+				return false;
+			*count = le64(d + z + 32);
+			*off = le64(d + z + 48);
+		}
+		return *off < n;
+	}
+	return false;
+}
+
+/* Finds `name` in the central directory: method, flags, compressed size, data offset. */
+static bool zip_find(const uint8_t *d, size_t n, const char *name, uint16_t *method,
+                     uint16_t *flags, uint64_t *csize, uint64_t *data_off)
+{
+	uint64_t off, count;
+	size_t nl = strlen(name);
+
+	if (!zip_central(d, n, &off, &count))
+		return false;
+	for (uint64_t k = 0; k < count && k < 200000; k++) {
+		uint16_t fnl, xl, cl;
+		uint64_t lho, cs, us;
+		const uint8_t *x, *xe;
+
+		if (off > n || n - off < 46 || memcmp(d + off, "PK\x01\x02", 4) != 0)
+			return false;
+		fnl = le16(d + off + 28);
+		xl = le16(d + off + 30);
+		cl = le16(d + off + 32);
+		if ((uint64_t)n - off - 46 < (uint64_t)fnl + xl + cl)
+			return false;
+		if (fnl != nl || memcmp(d + off + 46, name, nl) != 0) {
+			off += 46 + (uint64_t)fnl + xl + cl;
+			continue;
+		}
+		*method = le16(d + off + 10);
+		*flags = le16(d + off + 8);
+		cs = le32(d + off + 20);
+		us = le32(d + off + 24);
+		lho = le32(d + off + 42);
+		/* ZIP64 extra field holds the values that are 0xffffffff, in this order */
+		x = d + off + 46 + fnl;
+		xe = x + xl;
+		while (xe - x >= 4) {
+			uint16_t id = le16(x), sz = le16(x + 2);
+			const uint8_t *v = x + 4, *ve;
+
+			if ((size_t)(xe - v) < sz)
+				break;
+			ve = v + sz;
+			if (id == 0x0001) {
+				if (us == 0xffffffffu && ve - v >= 8) {
+					us = le64(v);
+					v += 8;
+				}
+				if (cs == 0xffffffffu && ve - v >= 8) {
+					cs = le64(v);
+					v += 8;
+				}
+				if (lho == 0xffffffffu && ve - v >= 8)
+					lho = le64(v);
+			}
+			x = ve;
+		}
+		if (lho > n || n - lho < 30 || memcmp(d + lho, "PK\x03\x04", 4) != 0)
+			return false;
+		*data_off = lho + 30 + (uint64_t)le16(d + lho + 26) + le16(d + lho + 28);
+		if (*data_off > n)
+			return false;
+		*csize = cs <= n - *data_off ? cs : n - *data_off;
+		return true;
+	}
+	return false;
+}
+
+/* Decodes a Deflate64 member libarchive refused; true if it was emitted. */
+static bool zip_deflate64_member(vigil_scan *s, vigil_object *o, const char *name, bool *go_on)
+{
+	uint16_t method, flags;
+	uint64_t csize, off;
+	vigil_limit which;
+	vbuf b;
+	vchild ch;
+	int rc;
+
+	if (name == NULL || !zip_find(o->data, o->len, name, &method, &flags, &csize, &off))
+		return false;
+	if (method != 9 || (flags & 1))
+		return false; /* not Deflate64, or encrypted: the caller reports it */
+	vbuf_init(&b, vscan_room(s, o, &which));
+	rc = inflate_raw(o->data + off, (size_t)csize, &b, true, NULL);
+	if (rc == INFL_FULL) {
+		vscan_limit(s, o, which, name);
+		o->flags |= VIGIL_OBJ_PARTIAL;
+	} else if (rc != INFL_OK) {
+		vfinding_add(s, o, F_DECODE_ERROR, "%s: Deflate64 data is damaged", name);
+	}
+	memset(&ch, 0, sizeof ch);
+	ch.name = name;
+	ch.seg = name;
+	ch.flags = rc == INFL_FULL ? VIGIL_OBJ_TRUNCATED : 0;
+	ch.data = vbuf_steal(&b, &ch.len);
+	*go_on = vscan_emit(s, o, &ch) == VSCAN_CONTINUE && rc != INFL_FULL;
+	return true;
+}
+
 /* Reads one member; returns false when the archive must not be read further. */
+
 static bool read_member(vigil_scan *s, vigil_object *o, struct archive *a,
                         struct archive_entry *ent, const char *name, bool *fatal)
 {
@@ -115,6 +265,11 @@ static bool read_member(vigil_scan *s, vigil_object *o, struct archive *a,
 			if (error_is_encryption(a)) {
 				vfinding_add(s, o, F_ARCHIVE_ENCRYPTED, "%s", name);
 				o->flags |= VIGIL_OBJ_ENCRYPTED;
+			} else if (error_is_unsupported(a) && is_zip_type(o->type) &&
+			           strstr(archive_error_string(a), "(9:") != NULL &&
+			           zip_deflate64_member(s, o, name, &keep_going)) {
+				vbuf_free(&b);
+				return keep_going;
 			} else if (error_is_unsupported(a)) {
 				vfinding_add(s, o, F_ARCHIVE_UNSUPPORTED, "%s: %s", name,
 				             archive_error_string(a));
