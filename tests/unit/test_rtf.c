@@ -442,6 +442,36 @@ static void text_and_hostile_parameters(void **state)
 	vigil_engine_unref(e);
 }
 
+/* a Package whose native data does not parse is handed on whole */
+static void damaged_package_is_handed_on(void **state)
+{
+	vigil_engine *e = eng();
+	uint8_t native[40];
+	GByteArray *obj;
+	char *h, *doc;
+	vigil_scan *s;
+	const vigil_object *o;
+	size_t len;
+
+	(void)state;
+	memset(native, 'A', sizeof native); /* no NUL: the label never ends */
+	obj = ole1_embedded("Package", native, sizeof native);
+	h = hex(obj->data, obj->len, 0);
+	doc = g_strdup_printf("{\\rtf1{\\object{\\*\\objdata %s}}}", h);
+	s = tu_scan(e, doc, strlen(doc), "d.rtf");
+	o = tu_object(s, "d.rtf/object1:Package");
+	assert_non_null(o);
+	assert_memory_equal(vigil_object_data(o, &len), native, sizeof native);
+	assert_int_equal(len, sizeof native);
+	assert_true(tu_finding(s, "rtf.package") >= 0);
+	assert_true(tu_finding(s, "decode.error") >= 0);
+	vigil_scan_free(s);
+	g_free(doc);
+	g_free(h);
+	g_byte_array_free(obj, TRUE);
+	vigil_engine_unref(e);
+}
+
 /* object data hidden in a group inside (empty) object data is reported */
 static void nested_objdata_is_reported(void **state)
 {
@@ -474,6 +504,7 @@ int main(void)
 	        cmocka_unit_test(raw_objects_and_object_bound),
 	        cmocka_unit_test(text_and_hostile_parameters),
 	        cmocka_unit_test(nested_objdata_is_reported),
+	        cmocka_unit_test(damaged_package_is_handed_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -401,8 +401,11 @@ static void rtf_object(struct rtf *r, unsigned n, uint8_t *data, size_t len, uns
 	if (g_ascii_strcasecmp(cls, "Package") == 0 &&
 	    rtf_emit_package(r, n, data, rd.off, native_len, flags))
 		goto out;
-	if (g_ascii_strcasecmp(cls, "Package") == 0)
+	if (g_ascii_strcasecmp(cls, "Package") == 0) {
+		rtf_note(r, EV_PACKAGE, "object %u: damaged package (%u bytes handed on whole)", n,
+		         native_len);
 		rtf_note(r, EV_DECODE, "object %u: damaged Package object", n);
+	}
 	seg = rtf_seg(n, cls, NULL);
 	rtf_emit(r, data, rd.off, native_len, seg, NULL, flags);
 	g_free(seg);
