@@ -12,6 +12,8 @@
 extern const extractor mime_extractor;
 extern const extractor archive_extractor;
 extern const extractor text_extractor;
+extern const extractor rtf_extractor;
+extern const extractor html_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
@@ -20,6 +22,8 @@ static const extractor *const extractors[] = {
         &mime_extractor,
         &archive_extractor,
         &text_extractor,
+        &rtf_extractor,  /* OLE objects in RTF */
+        &html_extractor, /* data: URIs, smuggling; html and xml */
         NULL,
 };
 
