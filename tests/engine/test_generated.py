@@ -184,10 +184,19 @@ def main():
             scan_entry(out, iocs, e, m["payloads"])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    pending = sorted({n for e in m["files"] for n in e.get("needs", [])
-                      if any(f.startswith(e["file"]) for f in C.failed)})
-    C.finish("failing for want of an extractor: %s" % ",".join(pending) if pending else "")
-
+    needs = {e["file"]: e.get("needs", []) for e in m["files"]}
+    waiting, other = {}, set()
+    for what in C.failed:
+        f = what.split(":")[0]
+        if needs.get(f):
+            for n in needs[f]:
+                waiting[n] = waiting.get(n, 0) + 1
+        else:
+            other.add(f)
+    notes = ["%d waiting for the %s extractor" % (k, n) for n, k in sorted(waiting.items())]
+    if other:
+        notes.append("failing: " + ", ".join(sorted(other)))
+    C.finish("; ".join(notes))
 
 if __name__ == "__main__":
     main()

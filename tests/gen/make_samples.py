@@ -25,6 +25,7 @@ draw the encryption salt/header at random: they are marked
 """
 import argparse
 import base64
+import functools
 import binascii
 import gzip
 import hashlib
@@ -306,6 +307,7 @@ def dos_datetime():
     return ((h << 11) | (mi << 5) | (s // 2)), (((y - 1980) << 9) | (mo << 5) | d)
 
 
+@functools.lru_cache(maxsize=4)
 def zero_deflate(size, seg=1 << 20):
     """Raw deflate of `size` zero bytes as (segment, count, tail, crc32).
 
