@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """make_samples.py OUTDIR - the generated test messages of vigil.
 
-Writes, reproducibly (fixed dates, fixed names, no randomness of our own),
-a set of emails that hide test payloads in every wrapper vigil unpacks, the
-encrypted archives and decompression bombs it must refuse to be fooled by, a
-MIME nesting attack, and the agency-themed demo messages that `make run`
-shows. OUTDIR/MANIFEST.json says, for every file, what vigil is expected to
+Writes, reproducibly (fixed dates, fixed names, no randomness of our own):
+  wrapped/    EICAR and an indicator payload in zip-in-zip, 7z, tar.gz, TNEF
+              (our own MS-OXTNEF encoder) and uuencode wrappers;
+  encrypted/  ZipCrypto (zip -P) and AES (7z -mem=AES256) zips;
+  bombs/      flat (1 GiB), nested 42.zip-style (4 TiB), gzip stream,
+              overlapping-entry and many-member zip bombs, built streaming
+              so that the generator stays small in memory and fast;
+  mime/       10,000 levels of nested multipart and of message/rfc822;
+  demo/       the agency-themed messages (Vietnamese) and an mbox that
+              `make run` shows. OUTDIR/MANIFEST.json says, for every file, what vigil is expected to
 find (verdict, finding ids, the object path they are about); OUTDIR/iocs.txt
 is the indicator file those expectations assume (its text is the committed
 rules/samples/iocs.txt: `--print-iocs` prints it).
@@ -25,8 +30,8 @@ draw the encryption salt/header at random: they are marked
 """
 import argparse
 import base64
-import functools
 import binascii
+import functools
 import gzip
 import hashlib
 import io
@@ -584,9 +589,9 @@ def gen_wrapped(o):
             "(long file names differ from the 8.3 titles)",
             {"verdict": "malicious",
              "findings": [f("yara.EICAR_Test_File", object_prefix="msg/2:winmail.dat/",
-                            object_suffix="/eicar_test_file.com"),
+                            object_suffix="eicar_test_file.com"),
                           f("ioc.hash", object_prefix="msg/2:winmail.dat/",
-                            object_suffix="/agent_payload.bin")]},
+                            object_suffix="agent_payload.bin")]},
             needs=["tnef"])
 
     # uuencoded blocks in a plain-text body
