@@ -313,7 +313,88 @@ static bool read_member(vigil_scan *s, vigil_object *o, struct archive *a,
 	return keep_going;
 }
 
-static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming, bool *opened)
+/* ---- structure checks that libarchive does not make ---- */
+
+struct cd_entry {
+	uint64_t lho; /* local header offset */
+	uint64_t end; /* end of the member's data (clamped to the file) */
+};
+
+static int cmp_cd(const void *a, const void *b)
+{
+	const struct cd_entry *x = a, *y = b;
+
+	return x->lho < y->lho ? -1 : x->lho > y->lho;
+}
+
+/*
+ * Walks the central directory: entries whose data overlap (one member listed
+ * thousands of times is a zip bomb that libarchive, reading by offset, shows
+ * only once), local headers whose name disagrees with the central directory
+ * (tools that read one or the other show different files), and a directory
+ * that lists more files than the reader returned.
+ */
+static void zip_check(vigil_scan *s, vigil_object *o, size_t files_read)
+{
+	const uint8_t *d = o->data;
+	size_t n = o->len, nent = 0, overlaps = 0, mismatches = 0, files = 0;
+	uint64_t off, count;
+	struct cd_entry *ents;
+
+	if (!zip_central(d, n, &off, &count) || count == 0)
+		return;
+	if (count > 200000)
+		count = 200000;
+	ents = g_new(struct cd_entry, count);
+	for (uint64_t k = 0; k < count; k++) {
+		uint16_t fnl, xl, cl, lnl;
+		uint64_t lho, cs, data;
+
+		if (off > n || n - off < 46 || memcmp(d + off, "PK\x01\x02", 4) != 0)
+			break;
+		fnl = le16(d + off + 28);
+		xl = le16(d + off + 30);
+		cl = le16(d + off + 32);
+		if ((uint64_t)n - off - 46 < (uint64_t)fnl + xl + cl)
+			break;
+		cs = le32(d + off + 20);
+		lho = le32(d + off + 42);
+		if (fnl == 0 || d[off + 46 + fnl - 1] != '/')
+			files++;
+		if (lho < n && n - lho >= 30 && memcmp(d + lho, "PK\x03\x04", 4) == 0 &&
+		    lho != 0xffffffffu) {
+			lnl = le16(d + lho + 26);
+			if (lnl != fnl || (uint64_t)n - lho - 30 < lnl ||
+			    memcmp(d + lho + 30, d + off + 46, fnl) != 0)
+				mismatches++;
+			data = lho + 30 + (uint64_t)lnl + le16(d + lho + 28);
+			ents[nent].lho = lho;
+			ents[nent].end =
+			        cs == 0xffffffffu || data > n || cs > n - data ? n : data + cs;
+			nent++;
+		}
+		off += 46 + (uint64_t)fnl + xl + cl;
+	}
+	qsort(ents, nent, sizeof *ents, cmp_cd);
+	for (size_t i = 1; i < nent; i++)
+		if (ents[i].lho < ents[i - 1].end)
+			overlaps++;
+	g_free(ents);
+	if (overlaps > 0)
+		vfinding_add(s, o, F_ARCHIVE_OVERLAP,
+		             "%zu of %zu entries overlap another entry's data", overlaps, nent);
+	if (mismatches > 0)
+		vfinding_add(s, o, F_ARCHIVE_MISMATCH,
+		             "%zu entries have a different name in their local header", mismatches);
+	if (files > files_read && !(o->flags & (VIGIL_OBJ_PARTIAL | VIGIL_OBJ_ENCRYPTED)) &&
+	    !vscan_should_stop(s, o))
+		vfinding_add(s, o, F_ARCHIVE_MISMATCH,
+		             "central directory lists %zu files; %zu could be read", files,
+		             files_read);
+}
+
+static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming, bool *opened,
+                                 size_t *files)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
@@ -323,6 +404,7 @@ static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming,
 	size_t members = 0;
 
 	*opened = false;
+	*files = 0;
 	if (a == NULL)
 		return;
 	enable_format(a, o->type, streaming);
@@ -357,6 +439,7 @@ static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming,
 		members++;
 		if (!stream && archive_entry_filetype(ent) != AE_IFREG)
 			continue;
+		(*files)++;
 		if (stream) {
 			own_name = stream_name(o);
 			name = own_name;
@@ -385,14 +468,17 @@ out:
 static void archive_extract(vigil_scan *s, vigil_object *o)
 {
 	bool opened;
+	size_t files;
 
 	if (o->len == 0)
 		return;
-	archive_extract_with(s, o, false, &opened);
+	archive_extract_with(s, o, false, &opened, &files);
+	if (opened && is_zip_type(o->type))
+		zip_check(s, o, files);
 	/* a zip without a usable central directory: walk the local headers */
 	if (!opened && (strcmp(o->type, "zip") == 0 || strcmp(o->type, "ooxml") == 0 ||
 	                strcmp(o->type, "odf") == 0)) {
-		archive_extract_with(s, o, true, &opened);
+		archive_extract_with(s, o, true, &opened, &files);
 		if (opened)
 			vfinding_add(s, o, F_ARCHIVE_DAMAGED,
 			             "zip central directory unreadable; "

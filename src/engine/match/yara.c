@@ -354,13 +354,22 @@ static int match_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 	/* evidence: the first matched strings and where */
 	ev[0] = 0;
 	yr_rule_strings_foreach (r, str) {
-		const YR_MATCH *mt;
+		/*
+		 * libyara 4.2 keeps matches in an arena without 8-byte alignment,
+		 * so they are copied out rather than dereferenced in place.
+		 */
+		const void *at = ctx->matches[str->idx].head;
+		YR_MATCH mt;
 
-		yr_string_matches_foreach (ctx, str, mt) {
-			int n = g_snprintf(ev + evlen, sizeof ev - evlen, "%s%s@%lld",
-			                   evlen ? " " : "", str->identifier,
-			                   (long long)mt->offset);
+		while (at != NULL) {
+			int n;
 
+			memcpy(&mt, at, sizeof mt);
+			at = mt.next;
+			if (mt.is_private)
+				continue;
+			n = g_snprintf(ev + evlen, sizeof ev - evlen, "%s%s@%lld", evlen ? " " : "",
+			               str->identifier, (long long)mt.offset);
 			if (n < 0 || (size_t)n >= sizeof ev - evlen) {
 				ev[evlen] = 0;
 				goto done;
