@@ -82,13 +82,17 @@ int engine_opt(struct engine_opts *eo, int opt, const char *arg)
 		eo->cfg = vigil_config_new();
 	switch (opt) {
 	case 'r':
-		if (eo->nrules >= 32)
+		if (eo->nrules >= 32) {
+			fprintf(stderr, "vigil: at most 32 --rules; put the files in one directory\n");
 			return -1;
+		}
 		eo->rules[eo->nrules++] = arg;
 		return 1;
 	case 'i':
-		if (eo->niocs >= 32)
+		if (eo->niocs >= 32) {
+			fprintf(stderr, "vigil: at most 32 --ioc files; concatenate them\n");
 			return -1;
+		}
 		eo->iocs[eo->niocs++] = arg;
 		return 1;
 	case 1001:

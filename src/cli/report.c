@@ -39,7 +39,15 @@ json_t *report_json(const vigil_scan *s, const char *path)
 	json_t *root = json_object(), *objs = json_array(), *finds = json_array(), *msg;
 	size_t n = vigil_scan_object_count(s);
 
-	json_object_set_new(root, "path", json_string(path));
+	/* file names need not be UTF-8; JSON strings must be */
+	if (g_utf8_validate(path, -1, NULL)) {
+		json_object_set_new(root, "path", json_string(path));
+	} else {
+		char *valid = g_utf8_make_valid(path, -1);
+
+		json_object_set_new(root, "path", json_string(valid));
+		g_free(valid);
+	}
 	json_object_set_new(root, "verdict",
 	                    json_string(vigil_verdict_name(vigil_scan_verdict(s))));
 	json_object_set_new(root, "score", json_integer(vigil_scan_score(s)));
