@@ -172,7 +172,8 @@ static bool known_header(const uint8_t *p, size_t len)
 /*
  * An email starts with header fields (after an optional mbox "From " line).
  * We want two known fields, or one MIME field, before the first blank line,
- * and every line up to there must be a field or a continuation.
+ * and every line up to there must be a field or a continuation (or a line
+ * that is neither after enough fields: that ends the headers).
  */
 static bool is_email(const uint8_t *p, size_t n)
 {
@@ -197,6 +198,11 @@ static bool is_email(const uint8_t *p, size_t n)
 				return false;
 		} else {
 			nl = header_name_len(p + i, n - i);
+			/* a line that is no field after enough fields: mail
+			 * parsers skip it (GMime, mime4j) or end the headers
+			 * there (Postfix, Python); a message either way */
+			if (nl == 0 && lines > 0 && (known >= 2 || mime))
+				break;
 			if (nl == 0)
 				return false;
 			if (known_header(p + i, nl))

@@ -25,6 +25,7 @@
 #include "../../util/vbuf.h"
 
 #define MAX_ANOMALIES 64
+#define MAX_DROPPED 4096
 
 struct anomaly {
 	GMimeParserWarning code;
@@ -36,8 +37,18 @@ struct mime_ctx {
 	vigil_scan *s;
 	vigil_object *o;
 	GArray *anomalies;
+	GArray *dropped;    /* gint64: where GMime skipped an empty part */
+	const uint8_t *buf; /* the bytes GMime parsed: offsets point here */
+	size_t len;
 	bool stop;
-	bool is_root_message;
+};
+
+/* the boundaries of the multiparts around a part, innermost first */
+struct bstack {
+	const char *b;
+	size_t blen;
+	bool digest;
+	const struct bstack *up;
 };
 
 static void warn_cb(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user)
@@ -45,6 +56,10 @@ static void warn_cb(gint64 offset, GMimeParserWarning code, const gchar *item, g
 	struct mime_ctx *c = user;
 	struct anomaly a;
 
+	/* an empty part between two boundaries: GMime drops it, IMAP counts it */
+	if (code == GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT && offset >= 0 &&
+	    c->dropped->len < MAX_DROPPED)
+		g_array_append_val(c->dropped, offset);
 	if (c->anomalies->len >= MAX_ANOMALIES)
 		return;
 	a.code = code;
@@ -218,6 +233,209 @@ static void check_base64(struct mime_ctx *c, GMimeDataWrapper *w, const char *se
 		             section, bad);
 }
 
+/* ---- where GMime's objects are in the raw bytes ---- */
+
+static gint64 min_offset(gint64 a, gint64 b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static gint64 headers_first(GMimeObject *obj)
+{
+	GMimeHeaderList *hl = obj ? g_mime_object_get_header_list(obj) : NULL;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+	gint64 best = -1;
+
+	for (int i = 0; i < n; i++)
+		best = min_offset(
+		        best, g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, i)));
+	return best;
+}
+
+/*
+ * Where an object starts: its first header, or for one without headers the
+ * start of its content (GMime keeps a leaf's content as a substream of the
+ * message, so its bounds are offsets into our buffer). -1 if unknown.
+ */
+static gint64 obj_start(GMimeObject *obj, unsigned level)
+{
+	gint64 off = headers_first(obj);
+
+	if (off >= 0 || obj == NULL || level > 8)
+		return off;
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (m != NULL)
+			off = min_offset(headers_first(GMIME_OBJECT(m)),
+			                 obj_start(g_mime_message_get_mime_part(m), level + 1));
+	} else if (GMIME_IS_MULTIPART(obj)) {
+		if (g_mime_multipart_get_count(GMIME_MULTIPART(obj)) > 0)
+			off = obj_start(g_mime_multipart_get_part(GMIME_MULTIPART(obj), 0),
+			                level + 1);
+	} else if (GMIME_IS_PART(obj)) {
+		GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+		GMimeStream *st = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+
+		if (st != NULL)
+			off = st->bound_start;
+	}
+	return off;
+}
+
+static gint64 headers_last(GMimeObject *obj)
+{
+	GMimeHeaderList *hl = obj ? g_mime_object_get_header_list(obj) : NULL;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+	gint64 best = -1;
+
+	for (int i = 0; i < n; i++) {
+		gint64 off = g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, i));
+
+		if (off > best)
+			best = off;
+	}
+	return best;
+}
+
+/* The last offset GMime recorded inside an object (a header, the end of a content). */
+static gint64 obj_last(GMimeObject *obj, unsigned level)
+{
+	gint64 off = headers_last(obj), sub = -1;
+
+	if (obj == NULL || level > 128)
+		return off;
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (m != NULL) {
+			sub = headers_last(GMIME_OBJECT(m));
+			off = MAX(off, sub);
+			sub = obj_last(g_mime_message_get_mime_part(m), level + 1);
+		}
+	} else if (GMIME_IS_MULTIPART(obj)) {
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+
+		if (n > 0)
+			sub = obj_last(g_mime_multipart_get_part(GMIME_MULTIPART(obj), n - 1),
+			               level + 1);
+	} else if (GMIME_IS_PART(obj)) {
+		GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+		GMimeStream *st = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+
+		if (st != NULL)
+			sub = st->bound_end;
+	}
+	return MAX(off, sub);
+}
+
+static bool all_lwsp(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+/*
+ * A line (without its '\n') that is "--boundary" (1) or "--boundary--" (2),
+ * trailing blanks allowed, matched the way GMime's parser matches them.
+ */
+static int boundary_line(const uint8_t *p, size_t n, const struct bstack *b)
+{
+	size_t i = b->blen + 2;
+
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n < i || p[0] != '-' || p[1] != '-' || memcmp(p + 2, b->b, b->blen) != 0)
+		return 0;
+	if (n - i >= 2 && p[i] == '-' && p[i + 1] == '-' && all_lwsp(p + i + 2, n - i - 2))
+		return 2;
+	return all_lwsp(p + i, n - i) ? 1 : 0;
+}
+
+/* the first line at or after 'from' that is a boundary of any enclosing multipart */
+static bool next_boundary(const struct mime_ctx *c, size_t from, const struct bstack *up,
+                          size_t *at)
+{
+	size_t p = from;
+
+	while (up != NULL && p < c->len) {
+		const uint8_t *nl = memchr(c->buf + p, '\n', c->len - p);
+		size_t n = nl != NULL ? (size_t)(nl - (c->buf + p)) : c->len - p;
+
+		if (n >= 2 && c->buf[p] == '-' && c->buf[p + 1] == '-')
+			for (const struct bstack *b = up; b != NULL; b = b->up)
+				if (boundary_line(c->buf + p, n, b) != 0) {
+					*at = p;
+					return true;
+				}
+		if (nl == NULL)
+			break;
+		p += n + 1;
+	}
+	return false;
+}
+
+/*
+ * The bytes of an encapsulated message as they stand in its parent: from the
+ * line after the blank line that ends the message/rfc822 part's headers, to
+ * the boundary that ends the part (whose line break belongs to the boundary).
+ * GMime parses the message in place and keeps no copy of it; writing it out
+ * again would not give the same bytes (line endings, folding), so we find
+ * its extent ourselves. False if it cannot be found (no headers to anchor).
+ */
+static bool message_range(const struct mime_ctx *c, GMimeMessage *m, const struct bstack *up,
+                          size_t *start, size_t *end)
+{
+	gint64 h = min_offset(headers_first(GMIME_OBJECT(m)),
+	                      headers_first(g_mime_message_get_mime_part(m)));
+	size_t p, e, from;
+
+	if (h < 0 || (guint64)h > c->len)
+		return false;
+	/* back over the lines before the first header that GMime skipped
+	 * (an mbox From_ line, junk) to the blank line that precedes them */
+	p = (size_t)h;
+	while (p > 0) {
+		size_t q = p - 1, ls = q, n;
+
+		if (c->buf[q] != '\n')
+			return false;
+		while (ls > 0 && c->buf[ls - 1] != '\n')
+			ls--;
+		n = q - ls;
+		if (n > 0 && c->buf[q - 1] == '\r')
+			n--;
+		if (n == 0)
+			break;
+		p = ls;
+	}
+	/*
+	 * The part ends at the first boundary of an enclosing multipart after
+	 * the last thing GMime found in the message: a multipart inside that
+	 * reuses an outer boundary must not cut the message short of it.
+	 */
+	from = (size_t)MAX((gint64)p, MAX(headers_last(GMIME_OBJECT(m)),
+	                                  obj_last(g_mime_message_get_mime_part(m), 0)));
+	if (from > c->len)
+		return false;
+	e = c->len;
+	if (next_boundary(c, from, up, &e) && e > p) {
+		if (c->buf[e - 1] == '\n')
+			e--;
+		if (e > p && c->buf[e - 1] == '\r')
+			e--;
+	}
+	*start = p;
+	*end = e;
+	return true;
+}
+
 /* ---- decoding a leaf into a bounded buffer ---- */
 
 static uint8_t *decode_part(struct mime_ctx *c, GMimePart *part, size_t *len, bool *truncated)
@@ -270,8 +488,6 @@ static char *section_child(const char *prefix, int i)
 		return g_strdup_printf("%d", i);
 	return g_strdup_printf("%s.%d", prefix, i);
 }
-
-static void walk(struct mime_ctx *c, GMimeObject *obj, const char *section, unsigned depth);
 
 /* path segment: the section relative to the message being unpacked */
 static char *make_seg(struct mime_ctx *c, const char *section, const char *name)
@@ -327,13 +543,74 @@ static void emit_leaf(struct mime_ctx *c, GMimePart *part, const char *section, 
 	g_free(lower);
 }
 
+static void walk(struct mime_ctx *c, GMimeObject *obj, const char *section, unsigned depth,
+                 const struct bstack *up, gint64 limit);
+
+static void emit_empty(struct mime_ctx *c, const char *section, unsigned depth, bool digest)
+{
+	vchild ch;
+	char *seg = make_seg(c, section, NULL);
+
+	memset(&ch, 0, sizeof ch);
+	ch.data = malloc(1);
+	if (ch.data == NULL) {
+		g_free(seg);
+		return;
+	}
+	ch.part = section;
+	ch.seg = seg;
+	/* the type a part without headers has (RFC 2046 5.1.5) */
+	ch.ctype = digest ? "message/rfc822" : "text/plain";
+	ch.mime_depth = depth;
+	if (vscan_emit(c->s, c->o, &ch) == VSCAN_STOP)
+		c->stop = true;
+	g_free(seg);
+}
+
+/* true if the line before offset x is a "--boundary" line of multipart b */
+static bool opened_by(const struct mime_ctx *c, gint64 x, const struct bstack *b)
+{
+	size_t q, ls;
+
+	if (x <= 0 || (guint64)x > c->len || c->buf[x - 1] != '\n')
+		return false;
+	q = (size_t)x - 1;
+	ls = q;
+	while (ls > 0 && c->buf[ls - 1] != '\n')
+		ls--;
+	return boundary_line(c->buf + ls, q - ls, b) == 1;
+}
+
+/*
+ * GMime drops a part that has neither headers nor content ("--b" right after
+ * "--b"), but IMAP servers and other parsers count it, so the parts after it
+ * would get other section numbers than the server gives them. GMime's warning
+ * tells where it was; emit an empty part there to keep the numbering.
+ */
+static void emit_dropped(struct mime_ctx *c, const struct bstack *b, gint64 from, gint64 to,
+                         const char *section, int *idx, unsigned depth)
+{
+	for (guint k = 0; k < c->dropped->len && !c->stop; k++) {
+		gint64 x = g_array_index(c->dropped, gint64, k);
+		char *sec;
+
+		if (x < 0 || x <= from || (to >= 0 && x >= to) || !opened_by(c, x, b))
+			continue;
+		g_array_index(c->dropped, gint64, k) = -1;
+		sec = section_child(section, (*idx)++);
+		emit_empty(c, sec, depth, b->digest);
+		g_free(sec);
+	}
+}
+
 static void emit_message(struct mime_ctx *c, GMimeMessagePart *mp, const char *section,
-                         unsigned depth)
+                         unsigned depth, const struct bstack *up)
 {
 	GMimeMessage *m = g_mime_message_part_get_message(mp);
 	GMimeObject *obj = GMIME_OBJECT(mp);
-	GMimeStream *mem;
-	GByteArray *arr;
+	GMimeStream *mem = NULL;
+	const uint8_t *src;
+	size_t start, end;
 	vigil_limit which;
 	size_t room = vscan_room(c->s, c->o, &which);
 	vchild ch;
@@ -341,11 +618,20 @@ static void emit_message(struct mime_ctx *c, GMimeMessagePart *mp, const char *s
 
 	if (m == NULL)
 		return;
-	mem = g_mime_stream_mem_new();
-	g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, mem);
-	arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	memset(&ch, 0, sizeof ch);
-	ch.len = arr->len;
+	if (message_range(c, m, up, &start, &end)) {
+		/* the original bytes: the parsed buffer may have a header renamed */
+		src = c->o->data + start;
+		ch.len = end - start;
+	} else {
+		GByteArray *arr;
+
+		mem = g_mime_stream_mem_new();
+		g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, mem);
+		arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+		src = arr->data;
+		ch.len = arr->len;
+	}
 	if (ch.len > room) {
 		vscan_limit(c->s, c->o, which, "encapsulated message larger than the limit");
 		ch.len = room;
@@ -353,11 +639,14 @@ static void emit_message(struct mime_ctx *c, GMimeMessagePart *mp, const char *s
 	}
 	ch.data = malloc(ch.len ? ch.len : 1);
 	if (ch.data == NULL) {
-		g_object_unref(mem);
+		if (mem != NULL)
+			g_object_unref(mem);
 		return;
 	}
-	memcpy(ch.data, arr->data, ch.len);
-	g_object_unref(mem);
+	if (ch.len > 0)
+		memcpy(ch.data, src, ch.len);
+	if (mem != NULL)
+		g_object_unref(mem);
 	ch.part = section;
 	ch.name = g_mime_object_get_content_disposition_parameter(obj, "filename");
 	if (ch.name == NULL)
@@ -373,7 +662,45 @@ static void emit_message(struct mime_ctx *c, GMimeMessagePart *mp, const char *s
 	g_free(seg);
 }
 
-static void walk(struct mime_ctx *c, GMimeObject *obj, const char *section, unsigned depth)
+static void walk_multipart(struct mime_ctx *c, GMimeMultipart *mp, const char *section,
+                           unsigned depth, const struct bstack *up, gint64 limit)
+{
+	GMimeObject *obj = GMIME_OBJECT(mp);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *b = g_mime_multipart_get_boundary(mp);
+	struct bstack me = {b ? b : "", b ? strlen(b) : 0,
+	                    ct != NULL && g_mime_content_type_is_type(ct, "multipart", "digest"),
+	                    up};
+	int n = g_mime_multipart_get_count(mp), idx = 1;
+	gint64 from = obj_start(obj, 0);
+
+	for (int i = 0; i < n && !c->stop; i++) {
+		GMimeObject *part = g_mime_multipart_get_part(mp, i);
+		gint64 at = obj_start(part, 0);
+		gint64 next =
+		        i + 1 < n ? obj_start(g_mime_multipart_get_part(mp, i + 1), 0) : limit;
+		char *sec;
+
+		if (b != NULL && at >= 0) {
+			emit_dropped(c, &me, from, at, section, &idx, depth + 1);
+			from = at;
+		}
+		sec = section_child(section, idx++);
+		walk(c, part, sec, depth + 1, b != NULL ? &me : up, next);
+		g_free(sec);
+		if (vscan_should_stop(c->s, c->o))
+			c->stop = true;
+	}
+	if (b != NULL && !c->stop)
+		emit_dropped(c, &me, from, limit, section, &idx, depth + 1);
+}
+
+/*
+ * up: the boundaries around obj; limit: where the next part after obj
+ * starts (-1: unknown), so that dropped empty parts are placed right.
+ */
+static void walk(struct mime_ctx *c, GMimeObject *obj, const char *section, unsigned depth,
+                 const struct bstack *up, gint64 limit)
 {
 	if (c->stop || obj == NULL)
 		return;
@@ -381,74 +708,147 @@ static void walk(struct mime_ctx *c, GMimeObject *obj, const char *section, unsi
 		vscan_limit(c->s, c->o, VIGIL_LIMIT_MIME_DEPTH, section);
 		return;
 	}
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n = g_mime_multipart_get_count(mp);
-
-		for (int i = 0; i < n && !c->stop; i++) {
-			char *sec = section_child(section, i + 1);
-
-			walk(c, g_mime_multipart_get_part(mp, i), sec, depth + 1);
-			g_free(sec);
-			if (vscan_should_stop(c->s, c->o))
-				c->stop = true;
-		}
-	} else if (GMIME_IS_MESSAGE_PART(obj)) {
-		emit_message(c, GMIME_MESSAGE_PART(obj), section, depth);
-	} else if (GMIME_IS_PART(obj)) {
+	if (GMIME_IS_MULTIPART(obj))
+		walk_multipart(c, GMIME_MULTIPART(obj), section, depth, up, limit);
+	else if (GMIME_IS_MESSAGE_PART(obj))
+		emit_message(c, GMIME_MESSAGE_PART(obj), section, depth, up);
+	else if (GMIME_IS_PART(obj))
 		emit_leaf(c, GMIME_PART(obj), section, depth);
+}
+
+/* ---- parsing ---- */
+
+struct parse {
+	GByteArray *arr;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+};
+
+static void parse_free(struct parse *p)
+{
+	if (p->msg != NULL)
+		g_object_unref(p->msg);
+	if (p->parser != NULL)
+		g_object_unref(p->parser);
+	if (p->stream != NULL)
+		g_object_unref(p->stream);
+
+	/* the array does not own the bytes */
+	if (p->arr != NULL)
+		g_byte_array_free(p->arr, FALSE);
+	memset(p, 0, sizeof *p);
+}
+
+static void parse(struct mime_ctx *c, GMimeParserOptions *opts, struct parse *p)
+{
+	/* GMime reads the bytes in place (no copy) and only reads them */
+	p->arr = g_byte_array_new_take((guint8 *)(uintptr_t)c->buf, c->len);
+	p->stream = g_mime_stream_mem_new_with_byte_array(p->arr);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(p->stream), FALSE);
+	p->parser = g_mime_parser_new_with_stream(p->stream);
+	/*
+	 * Always the single-message format: GMime skips an mbox From_ line
+	 * ahead of the headers by itself, while its mbox format would end the
+	 * message at the first body line that starts with "From ".
+	 */
+	g_mime_parser_set_format(p->parser, GMIME_FORMAT_MESSAGE);
+	p->msg = g_mime_parser_construct_message(p->parser, opts);
+}
+
+static void drop_anomalies(struct mime_ctx *c, bool keep_conflicts)
+{
+	guint j = 0;
+
+	for (guint i = 0; i < c->anomalies->len; i++) {
+		struct anomaly *a = &g_array_index(c->anomalies, struct anomaly, i);
+
+		if (keep_conflicts && a->code == GMIME_CRIT_CONFLICTING_HEADER)
+			g_array_index(c->anomalies, struct anomaly, j++) = *a;
+		else
+			g_free(a->item);
 	}
+	g_array_set_size(c->anomalies, j);
+	g_array_set_size(c->dropped, 0);
+}
+
+/*
+ * A part with two different Content-Type fields: GMime takes the last, while
+ * Dovecot (whose section numbers we report), MIME-tools, mime4j and Python
+ * take the first. Returns a copy of the bytes with every later conflicting
+ * Content-Type renamed (same length, so every offset stays), or NULL if
+ * there is none.
+ */
+static uint8_t *first_content_type(struct mime_ctx *c)
+{
+	uint8_t *copy = NULL;
+
+	for (guint i = 0; i < c->anomalies->len; i++) {
+		struct anomaly *a = &g_array_index(c->anomalies, struct anomaly, i);
+		size_t off;
+
+		if (a->code != GMIME_CRIT_CONFLICTING_HEADER || a->item == NULL ||
+		    g_ascii_strcasecmp(a->item, "Content-Type") != 0 || a->offset < 0 ||
+		    (guint64)a->offset >= c->len || c->len - (size_t)a->offset < 12)
+			continue;
+		off = (size_t)a->offset;
+		if (g_ascii_strncasecmp((const char *)c->buf + off, "content-type", 12) != 0)
+			continue;
+		if (copy == NULL) {
+			copy = malloc(c->len);
+			if (copy == NULL)
+				return NULL;
+			memcpy(copy, c->buf, c->len);
+		}
+		copy[off] = 'X'; /* "Xontent-Type": an unknown field */
+	}
+	return copy;
 }
 
 static void mime_extract(vigil_scan *s, vigil_object *o)
 {
-	struct mime_ctx c = {s, o, NULL, false, o->parent == SIZE_MAX};
-	GByteArray *arr;
-	GMimeStream *stream;
-	GMimeParser *parser;
+	struct mime_ctx c = {s, o, NULL, NULL, o->data, o->len, false};
+	struct parse p = {0};
 	GMimeParserOptions *opts;
-	GMimeMessage *msg;
 	GMimeObject *body;
+	uint8_t *copy;
 	const char *prefix = o->part;
 	char *first;
 
 	if (o->len == 0)
 		return;
 	c.anomalies = g_array_new(FALSE, FALSE, sizeof(struct anomaly));
-	/* read the object's bytes in place: the array does not own them */
-	arr = g_byte_array_new_take(o->data, o->len);
-	stream = g_mime_stream_mem_new_with_byte_array(arr);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-	parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	c.dropped = g_array_new(FALSE, FALSE, sizeof(gint64));
 	opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(opts, warn_cb, &c);
-	/* an mbox "From " line ahead of the headers is not a header */
-	if (o->len > 5 && memcmp(o->data, "From ", 5) == 0)
-		g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
-
-	msg = g_mime_parser_construct_message(parser, opts);
-	if (msg != NULL) {
-		message_facts(s, msg);
-		body = g_mime_message_get_mime_part(msg);
+	parse(&c, opts, &p);
+	copy = first_content_type(&c);
+	if (copy != NULL) {
+		parse_free(&p);
+		drop_anomalies(&c, true);
+		c.buf = copy;
+		parse(&c, opts, &p);
+	}
+	if (p.msg != NULL) {
+		message_facts(s, p.msg);
+		body = g_mime_message_get_mime_part(p.msg);
 		/* a single-part body is section "1" of its message */
 		if (body != NULL && !GMIME_IS_MULTIPART(body)) {
 			first = section_child(prefix, 1);
-			walk(&c, body, first, o->mime_depth + 1);
+			walk(&c, body, first, o->mime_depth + 1, NULL, -1);
 			g_free(first);
 		} else if (body != NULL) {
-			walk(&c, body, prefix, o->mime_depth);
+			walk(&c, body, prefix, o->mime_depth, NULL, -1);
 		}
-		g_object_unref(msg);
 	} else {
 		vfinding_add(s, o, F_MIME_MALFORMED, "no message could be parsed");
 	}
 	report_anomalies(&c);
+	parse_free(&p);
+	free(copy);
 	g_array_free(c.anomalies, TRUE);
+	g_array_free(c.dropped, TRUE);
 	g_mime_parser_options_free(opts);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	g_byte_array_free(arr, FALSE);
 }
 
 static const char *const mime_types[] = {"email", NULL};
