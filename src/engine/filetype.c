@@ -324,10 +324,12 @@ static const char *detect(const uint8_t *p, size_t n)
 		return "rtf";
 	if (at(p, n, 0, "BM", 2) && n > 26 && p[14] >= 12 && p[15] == 0 && p[16] == 0 && p[17] == 0)
 		return "bmp";
-	if (!is_text(p, n))
-		return "binary";
+	/* before the text test: a NUL byte in a body (UTF-16 text, a binary
+	 * part) must not keep a message from being parsed as one */
 	if (is_email(p, n))
 		return "email";
+	if (!is_text(p, n))
+		return "binary";
 	if (starts_ci(p, n, off, "<!doctype html") || starts_ci(p, n, off, "<html") ||
 	    starts_ci(p, n, off, "<head") || starts_ci(p, n, off, "<body"))
 		return "html";

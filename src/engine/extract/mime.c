@@ -31,15 +31,21 @@ struct anomaly {
 	GMimeParserWarning code;
 	char *item;
 	gint64 offset;
+	bool patched; /* fixed in the copy we parsed again */
 };
 
 struct mime_ctx {
 	vigil_scan *s;
 	vigil_object *o;
 	GArray *anomalies;
-	GArray *dropped;    /* gint64: where GMime skipped an empty part */
+	GArray *dropped;        /* gint64: where GMime skipped an empty part */
+	GMimeObject *root_body; /* the message's body and its last header */
+	gint64 root_last;
 	const uint8_t *buf; /* the bytes GMime parsed: offsets point here */
-	size_t len;
+	size_t len;         /* the object's length (buf may hold a line break more) */
+	size_t plen;        /* the length GMime parsed */
+	uint8_t *own;       /* our copy of the bytes, when we needed one */
+	GMimeStream *stream;
 	bool stop;
 };
 
@@ -63,6 +69,7 @@ static void warn_cb(gint64 offset, GMimeParserWarning code, const gchar *item, g
 	if (c->anomalies->len >= MAX_ANOMALIES)
 		return;
 	a.code = code;
+	a.patched = false;
 	a.item = item ? vstr_sanitize(item, 200) : NULL;
 	a.offset = offset;
 	g_array_append_val(c->anomalies, a);
@@ -382,6 +389,52 @@ static bool next_boundary(const struct mime_ctx *c, size_t from, const struct bs
 }
 
 /*
+ * Where the content after a header block starts: the line after the first
+ * blank line from the header line at 'last' on (GMime reads every line up
+ * to it as part of the block). False if a boundary or the end comes first.
+ */
+static bool content_start(const struct mime_ctx *c, gint64 last, const struct bstack *up,
+                          size_t *start)
+{
+	size_t p;
+
+	if (last < 0 || (guint64)last >= c->len)
+		return false;
+	p = (size_t)last;
+	while (p < c->len) {
+		const uint8_t *nl = memchr(c->buf + p, '\n', c->len - p);
+		size_t n = nl != NULL ? (size_t)(nl - (c->buf + p)) : c->len - p;
+		size_t len = n > 0 && c->buf[p + n - 1] == '\r' ? n - 1 : n;
+
+		if (nl == NULL)
+			return false;
+		if (len == 0) {
+			*start = p + n + 1;
+			return true;
+		}
+		for (const struct bstack *b = up; b != NULL; b = b->up)
+			if (boundary_line(c->buf + p, len, b) != 0)
+				return false;
+		p += n + 1;
+	}
+	return false;
+}
+
+/* the end of content that starts at p: the next boundary of up, without its line break */
+static size_t content_end(const struct mime_ctx *c, size_t p, size_t from, const struct bstack *up)
+{
+	size_t e = c->len;
+
+	if (next_boundary(c, from, up, &e) && e > p) {
+		if (c->buf[e - 1] == '\n')
+			e--;
+		if (e > p && c->buf[e - 1] == '\r')
+			e--;
+	}
+	return e;
+}
+
+/*
  * The bytes of an encapsulated message as they stand in its parent: from the
  * line after the blank line that ends the message/rfc822 part's headers, to
  * the boundary that ends the part (whose line break belongs to the boundary).
@@ -389,13 +442,17 @@ static bool next_boundary(const struct mime_ctx *c, size_t from, const struct bs
  * again would not give the same bytes (line endings, folding), so we find
  * its extent ourselves. False if it cannot be found (no headers to anchor).
  */
-static bool message_range(const struct mime_ctx *c, GMimeMessage *m, const struct bstack *up,
-                          size_t *start, size_t *end)
+static bool message_range(const struct mime_ctx *c, GMimeMessagePart *mp, GMimeMessage *m,
+                          const struct bstack *up, size_t *start, size_t *end)
 {
 	gint64 h = min_offset(headers_first(GMIME_OBJECT(m)),
 	                      headers_first(g_mime_message_get_mime_part(m)));
-	size_t p, e, from;
+	size_t p, from;
 
+	/* after the part's own headers; or, in a digest where parts may have
+	 * none, back from the message's first header */
+	if (content_start(c, headers_last(GMIME_OBJECT(mp)), up, &p))
+		goto found;
 	if (h < 0 || (guint64)h > c->len)
 		return false;
 	/* back over the lines before the first header that GMime skipped
@@ -415,6 +472,7 @@ static bool message_range(const struct mime_ctx *c, GMimeMessage *m, const struc
 			break;
 		p = ls;
 	}
+found:
 	/*
 	 * The part ends at the first boundary of an enclosing multipart after
 	 * the last thing GMime found in the message: a multipart inside that
@@ -423,16 +481,9 @@ static bool message_range(const struct mime_ctx *c, GMimeMessage *m, const struc
 	from = (size_t)MAX((gint64)p, MAX(headers_last(GMIME_OBJECT(m)),
 	                                  obj_last(g_mime_message_get_mime_part(m), 0)));
 	if (from > c->len)
-		return false;
-	e = c->len;
-	if (next_boundary(c, from, up, &e) && e > p) {
-		if (c->buf[e - 1] == '\n')
-			e--;
-		if (e > p && c->buf[e - 1] == '\r')
-			e--;
-	}
+		from = c->len;
 	*start = p;
-	*end = e;
+	*end = content_end(c, p, from, up);
 	return true;
 }
 
@@ -441,7 +492,7 @@ static bool message_range(const struct mime_ctx *c, GMimeMessage *m, const struc
 static uint8_t *decode_part(struct mime_ctx *c, GMimePart *part, size_t *len, bool *truncated)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *st, *filtered, *raw;
+	GMimeStream *st, *filtered, *raw, *clamp = NULL;
 	GMimeFilter *dec;
 	GMimeContentEncoding enc;
 	vigil_limit which;
@@ -459,6 +510,12 @@ static uint8_t *decode_part(struct mime_ctx *c, GMimePart *part, size_t *len, bo
 	enc = g_mime_data_wrapper_get_encoding(w);
 	if (raw == NULL || g_mime_stream_reset(raw) != 0)
 		return vbuf_steal(&b, len);
+	/* not the line break we added at the end (see own_copy) */
+	if (c->stream != NULL && raw->bound_start >= 0 && raw->bound_end > (gint64)c->len) {
+		clamp = g_mime_stream_substream(c->stream, MIN(raw->bound_start, (gint64)c->len),
+		                                (gint64)c->len);
+		raw = clamp;
+	}
 	st = g_mime_stream_filter_new(raw);
 	filtered = st;
 	if (enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT &&
@@ -475,6 +532,8 @@ static uint8_t *decode_part(struct mime_ctx *c, GMimePart *part, size_t *len, bo
 	}
 	g_object_unref(filtered);
 	g_mime_stream_reset(raw);
+	if (clamp != NULL)
+		g_object_unref(clamp);
 	if (*truncated)
 		vscan_limit(c->s, c->o, which, "MIME part larger than the limit");
 	return vbuf_steal(&b, len);
@@ -619,7 +678,7 @@ static void emit_message(struct mime_ctx *c, GMimeMessagePart *mp, const char *s
 	if (m == NULL)
 		return;
 	memset(&ch, 0, sizeof ch);
-	if (message_range(c, m, up, &start, &end)) {
+	if (message_range(c, mp, m, up, &start, &end)) {
 		/* the original bytes: the parsed buffer may have a header renamed */
 		src = c->o->data + start;
 		ch.len = end - start;
@@ -662,6 +721,61 @@ static void emit_message(struct mime_ctx *c, GMimeMessagePart *mp, const char *s
 	g_free(seg);
 }
 
+/* a leaf made of the original bytes [start, end) */
+static void emit_raw(struct mime_ctx *c, size_t start, size_t end, const char *section,
+                     unsigned depth, const char *ctype)
+{
+	vigil_limit which;
+	size_t room = vscan_room(c->s, c->o, &which);
+	char *seg = make_seg(c, section, NULL);
+	vchild ch;
+
+	memset(&ch, 0, sizeof ch);
+	ch.len = end > start ? end - start : 0;
+	if (ch.len > room) {
+		vscan_limit(c->s, c->o, which, "MIME part larger than the limit");
+		ch.len = room;
+		ch.flags |= VIGIL_OBJ_TRUNCATED;
+	}
+	ch.data = malloc(ch.len ? ch.len : 1);
+	if (ch.data == NULL) {
+		g_free(seg);
+		return;
+	}
+	if (ch.len > 0)
+		memcpy(ch.data, c->o->data + start, ch.len);
+	ch.part = section;
+	ch.seg = seg;
+	ch.ctype = ctype;
+	ch.mime_depth = depth;
+	if (vscan_emit(c->s, c->o, &ch) == VSCAN_STOP)
+		c->stop = true;
+	g_free(seg);
+}
+
+/*
+ * A multipart in which GMime found no part (its boundary never comes, or it
+ * has none) keeps everything in its preamble, which no reader shows; but
+ * lenient parsers show that text as the body, and an IMAP server lists a
+ * single empty text/plain part there. Scan it as that part.
+ */
+static void emit_preamble(struct mime_ctx *c, GMimeObject *obj, const struct bstack *me,
+                          const char *section, unsigned depth)
+{
+	gint64 last = headers_last(obj);
+	size_t start;
+	char *sec;
+
+	if (obj == c->root_body)
+		last = MAX(last, c->root_last);
+	if (!content_start(c, last, me->up, &start))
+		return;
+	sec = section_child(section, 1);
+	emit_raw(c, start, content_end(c, start, start, me->blen > 0 ? me : me->up), sec, depth,
+	         "text/plain");
+	g_free(sec);
+}
+
 static void walk_multipart(struct mime_ctx *c, GMimeMultipart *mp, const char *section,
                            unsigned depth, const struct bstack *up, gint64 limit)
 {
@@ -693,6 +807,8 @@ static void walk_multipart(struct mime_ctx *c, GMimeMultipart *mp, const char *s
 	}
 	if (b != NULL && !c->stop)
 		emit_dropped(c, &me, from, limit, section, &idx, depth + 1);
+	if (idx == 1 && !c->stop)
+		emit_preamble(c, obj, &me, section, depth + 1);
 }
 
 /*
@@ -725,7 +841,7 @@ struct parse {
 	GMimeMessage *msg;
 };
 
-static void parse_free(struct parse *p)
+static void parse_free(struct mime_ctx *c, struct parse *p)
 {
 	if (p->msg != NULL)
 		g_object_unref(p->msg);
@@ -733,6 +849,7 @@ static void parse_free(struct parse *p)
 		g_object_unref(p->parser);
 	if (p->stream != NULL)
 		g_object_unref(p->stream);
+	c->stream = NULL;
 
 	/* the array does not own the bytes */
 	if (p->arr != NULL)
@@ -743,7 +860,7 @@ static void parse_free(struct parse *p)
 static void parse(struct mime_ctx *c, GMimeParserOptions *opts, struct parse *p)
 {
 	/* GMime reads the bytes in place (no copy) and only reads them */
-	p->arr = g_byte_array_new_take((guint8 *)(uintptr_t)c->buf, c->len);
+	p->arr = g_byte_array_new_take((guint8 *)(uintptr_t)c->buf, c->plen);
 	p->stream = g_mime_stream_mem_new_with_byte_array(p->arr);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(p->stream), FALSE);
 	p->parser = g_mime_parser_new_with_stream(p->stream);
@@ -754,16 +871,17 @@ static void parse(struct mime_ctx *c, GMimeParserOptions *opts, struct parse *p)
 	 */
 	g_mime_parser_set_format(p->parser, GMIME_FORMAT_MESSAGE);
 	p->msg = g_mime_parser_construct_message(p->parser, opts);
+	c->stream = p->stream;
 }
 
-static void drop_anomalies(struct mime_ctx *c, bool keep_conflicts)
+static void drop_anomalies(struct mime_ctx *c)
 {
 	guint j = 0;
 
 	for (guint i = 0; i < c->anomalies->len; i++) {
 		struct anomaly *a = &g_array_index(c->anomalies, struct anomaly, i);
 
-		if (keep_conflicts && a->code == GMIME_CRIT_CONFLICTING_HEADER)
+		if (a->patched)
 			g_array_index(c->anomalies, struct anomaly, j++) = *a;
 		else
 			g_free(a->item);
@@ -775,43 +893,230 @@ static void drop_anomalies(struct mime_ctx *c, bool keep_conflicts)
 /*
  * A part with two different Content-Type fields: GMime takes the last, while
  * Dovecot (whose section numbers we report), MIME-tools, mime4j and Python
- * take the first. Returns a copy of the bytes with every later conflicting
- * Content-Type renamed (same length, so every offset stays), or NULL if
- * there is none.
+ * take the first. Rename the later one ("Xontent-Type": an unknown field).
  */
-static uint8_t *first_content_type(struct mime_ctx *c)
+static bool patch_second_ctype(const struct mime_ctx *c, uint8_t *copy, size_t off)
 {
-	uint8_t *copy = NULL;
+	if (c->len - off < 12 ||
+	    g_ascii_strncasecmp((const char *)c->buf + off, "content-type", 12) != 0)
+		return false;
+	copy[off] = 'X';
+	return true;
+}
+
+/*
+ * "Content-Type: multipart/mixed boundary=x" (no ';'): GMime finds no
+ * boundary and no part, while lenient readers take the parameter and show
+ * the parts. Put the ';' in place of the blank before "boundary".
+ */
+static bool patch_boundary(const struct mime_ctx *c, uint8_t *copy, size_t off)
+{
+	size_t end = off, i, w;
+
+	/* the field with its continuation lines */
+	while (end < c->len) {
+		const uint8_t *nl = memchr(c->buf + end, '\n', c->len - end);
+
+		end = nl != NULL ? (size_t)(nl - c->buf) + 1 : c->len;
+		if (end >= c->len || (c->buf[end] != ' ' && c->buf[end] != '\t'))
+			break;
+	}
+	for (i = off + 13; i + 9 <= end; i++) {
+		if (g_ascii_strncasecmp((const char *)c->buf + i, "boundary", 8) != 0)
+			continue;
+		for (w = i + 8; w < end && (c->buf[w] == ' ' || c->buf[w] == '\t'); w++)
+			;
+		if (w >= end || c->buf[w] != '=')
+			continue;
+		/* back over the blanks before it to what precedes them */
+		for (w = i; w > off && g_ascii_isspace(c->buf[w - 1]); w--)
+			;
+		if (w == i || c->buf[w - 1] == ';')
+			return false;
+		if (c->buf[w] == '\r' && w + 1 < i && c->buf[w + 1] == '\n') {
+			copy[w] = ';';
+			copy[w + 1] = ' ';
+		} else {
+			copy[w] = ';';
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Our own copy of the bytes, made once. When they do not end in a line
+ * break, the copy gets one: GMime strips only the LF before a closing
+ * boundary that ends the input without one, and leaves the CR in the part
+ * before it. Offsets stay; c->len still ends the object's own bytes.
+ */
+static uint8_t *own_copy(struct mime_ctx *c)
+{
+	bool crlf;
+
+	if (c->own != NULL)
+		return c->own;
+	c->own = malloc(c->len + 2);
+	if (c->own == NULL)
+		return NULL;
+	memcpy(c->own, c->buf, c->len);
+	c->plen = c->len;
+	if (c->len > 0 && c->buf[c->len - 1] != '\n') {
+		const uint8_t *nl = memchr(c->buf, '\n', c->len);
+
+		crlf = nl != NULL && nl > c->buf && nl[-1] == '\r';
+		if (crlf)
+			c->own[c->plen++] = '\r';
+		c->own[c->plen++] = '\n';
+	}
+	c->buf = c->own;
+	return c->own;
+}
+
+/* ---- boundary lines with text after the boundary ---- */
+
+#define MAX_BOUNDARIES 256
+
+struct bound {
+	const char *b;
+	size_t blen;
+	gint64 start; /* where its multipart starts */
+};
+
+static void collect_bounds(GMimeObject *obj, GArray *out, unsigned level)
+{
+	if (obj == NULL || level > 128 || out->len >= MAX_BOUNDARIES)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		const char *b = g_mime_multipart_get_boundary(mp);
+		int n = g_mime_multipart_get_count(mp);
+
+		if (b != NULL && *b) {
+			struct bound x = {b, strlen(b), obj_start(obj, 0)};
+
+			g_array_append_val(out, x);
+		}
+		for (int i = 0; i < n; i++)
+			collect_bounds(g_mime_multipart_get_part(mp, i), out, level + 1);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (m != NULL)
+			collect_bounds(g_mime_message_get_mime_part(m), out, level + 1);
+	}
+}
+
+/*
+ * "--boundaryXYZ": GMime and Thunderbird take a boundary line only when
+ * nothing but blanks follows the boundary; Dovecot (whose section numbers we
+ * report) and stalwart take any line that starts with it, as RFC 2046's note
+ * to implementors says, and Dovecot prefers the longest boundary that fits.
+ * A part that the server lists would be missing from the scan, so blank out
+ * what follows the boundary in our copy ("--boundary   ", "--boundary--  ")
+ * for lines after the start of a multipart with that boundary. Returns the
+ * number of lines changed.
+ */
+static unsigned patch_prefix_bounds(struct mime_ctx *c, GMimeMessage *msg)
+{
+	GArray *bs = g_array_new(FALSE, FALSE, sizeof(struct bound));
+	unsigned changed = 0;
+	size_t p = 0;
+
+	collect_bounds(g_mime_message_get_mime_part(msg), bs, 0);
+	while (bs->len > 0 && p < c->len) {
+		const uint8_t *nl = memchr(c->buf + p, '\n', c->len - p);
+		size_t n = nl != NULL ? (size_t)(nl - (c->buf + p)) : c->len - p;
+		size_t len = n > 0 && c->buf[p + n - 1] == '\r' ? n - 1 : n;
+		const struct bound *best = NULL;
+		bool exact = false;
+
+		for (guint i = 0;
+		     len > 2 && c->buf[p] == '-' && c->buf[p + 1] == '-' && i < bs->len; i++) {
+			const struct bound *x = &g_array_index(bs, struct bound, i);
+			struct bstack one = {x->b, x->blen, false, NULL};
+
+			if (boundary_line(c->buf + p, len, &one) != 0) {
+				exact = true;
+				break;
+			}
+			if (x->start >= 0 && (size_t)x->start < p && len >= x->blen + 2 &&
+			    memcmp(c->buf + p + 2, x->b, x->blen) == 0 &&
+			    (best == NULL || x->blen > best->blen))
+				best = x;
+		}
+		if (!exact && best != NULL && own_copy(c) != NULL) {
+			size_t i = p + 2 + best->blen;
+
+			if (len - (i - p) >= 2 && c->buf[i] == '-' && c->buf[i + 1] == '-')
+				i += 2;
+			for (; i < p + len; i++)
+				c->own[i] = ' ';
+			changed++;
+		}
+		if (nl == NULL)
+			break;
+		p += n + 1;
+	}
+	g_array_free(bs, TRUE);
+	return changed;
+}
+
+/*
+ * Applies the fixes above to our copy of the bytes (same length, so every
+ * offset stays), or NULL if none applies. The anomalies that led to a fix
+ * are marked, to be reported although the second parse no longer sees them.
+ */
+static bool patch_copy(struct mime_ctx *c)
+{
+	bool patched = false;
 
 	for (guint i = 0; i < c->anomalies->len; i++) {
 		struct anomaly *a = &g_array_index(c->anomalies, struct anomaly, i);
-		size_t off;
+		bool ctype = a->code == GMIME_CRIT_CONFLICTING_HEADER && a->item != NULL &&
+		             g_ascii_strcasecmp(a->item, "Content-Type") == 0;
+		bool bound = a->code == GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY;
+		uint8_t *copy;
 
-		if (a->code != GMIME_CRIT_CONFLICTING_HEADER || a->item == NULL ||
-		    g_ascii_strcasecmp(a->item, "Content-Type") != 0 || a->offset < 0 ||
-		    (guint64)a->offset >= c->len || c->len - (size_t)a->offset < 12)
+		if ((!ctype && !bound) || a->offset < 0 || (guint64)a->offset >= c->len)
 			continue;
-		off = (size_t)a->offset;
-		if (g_ascii_strncasecmp((const char *)c->buf + off, "content-type", 12) != 0)
-			continue;
-		if (copy == NULL) {
-			copy = malloc(c->len);
-			if (copy == NULL)
-				return NULL;
-			memcpy(copy, c->buf, c->len);
-		}
-		copy[off] = 'X'; /* "Xontent-Type": an unknown field */
+		copy = own_copy(c);
+		if (copy == NULL)
+			return false;
+		if (ctype)
+			a->patched = patch_second_ctype(c, copy, (size_t)a->offset);
+		else
+			a->patched = patch_boundary(c, copy, (size_t)a->offset);
+		patched = patched || a->patched;
 	}
-	return copy;
+	return patched;
+}
+
+/* no header field at all, and the bytes do not start with the blank line */
+static bool no_headers(const struct mime_ctx *c, GMimeMessage *m, GMimeObject *body)
+{
+	if (headers_first(GMIME_OBJECT(m)) >= 0 || headers_first(body) >= 0 || c->len == 0)
+		return false;
+	return c->buf[0] != '\n' && !(c->len > 1 && c->buf[0] == '\r' && c->buf[1] == '\n');
+}
+
+static void note_prefix(struct mime_ctx *c, unsigned n)
+{
+	struct anomaly a = {GMIME_WARN_MALFORMED_MULTIPART, NULL, -1, true};
+
+	a.item = g_strdup_printf("%u boundary line(s) with text after the boundary, read as "
+	                         "boundaries as IMAP servers do",
+	                         n);
+	g_array_append_val(c->anomalies, a);
 }
 
 static void mime_extract(vigil_scan *s, vigil_object *o)
 {
-	struct mime_ctx c = {s, o, NULL, NULL, o->data, o->len, false};
+	struct mime_ctx c = {
+	        .s = s, .o = o, .root_last = -1, .buf = o->data, .len = o->len, .plen = o->len};
 	struct parse p = {0};
 	GMimeParserOptions *opts;
 	GMimeObject *body;
-	uint8_t *copy;
 	const char *prefix = o->part;
 	char *first;
 
@@ -821,19 +1126,37 @@ static void mime_extract(vigil_scan *s, vigil_object *o)
 	c.dropped = g_array_new(FALSE, FALSE, sizeof(gint64));
 	opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(opts, warn_cb, &c);
+	if (o->data[o->len - 1] != '\n' && own_copy(&c) == NULL)
+		goto out;
 	parse(&c, opts, &p);
-	copy = first_content_type(&c);
-	if (copy != NULL) {
-		parse_free(&p);
-		drop_anomalies(&c, true);
-		c.buf = copy;
+	/* two rounds: a fixed boundary can bring out a multipart whose own
+	 * boundary lines need the same fix */
+	for (int round = 0; round < 2 && p.msg != NULL; round++) {
+		bool fixed = round == 0 && patch_copy(&c);
+		unsigned n = patch_prefix_bounds(&c, p.msg);
+
+		if (!fixed && n == 0)
+			break;
+		parse_free(&c, &p);
+		drop_anomalies(&c);
+		if (n > 0)
+			note_prefix(&c, n);
 		parse(&c, opts, &p);
 	}
 	if (p.msg != NULL) {
 		message_facts(s, p.msg);
 		body = g_mime_message_get_mime_part(p.msg);
-		/* a single-part body is section "1" of its message */
-		if (body != NULL && !GMIME_IS_MULTIPART(body)) {
+		c.root_body = body;
+		c.root_last = headers_last(GMIME_OBJECT(p.msg));
+		if (no_headers(&c, p.msg, body)) {
+			/* not a message at all (an encapsulated "message" that
+			 * is plain text): GMime would drop its lines as bad
+			 * headers; keep them as the text they are */
+			first = section_child(prefix, 1);
+			emit_raw(&c, 0, c.len, first, o->mime_depth + 1, "text/plain");
+			g_free(first);
+		} else if (body != NULL && !GMIME_IS_MULTIPART(body)) {
+			/* a single-part body is section "1" of its message */
 			first = section_child(prefix, 1);
 			walk(&c, body, first, o->mime_depth + 1, NULL, -1);
 			g_free(first);
@@ -842,10 +1165,15 @@ static void mime_extract(vigil_scan *s, vigil_object *o)
 		}
 	} else {
 		vfinding_add(s, o, F_MIME_MALFORMED, "no message could be parsed");
+		/* what GMime cannot read as a message is still text to scan */
+		first = section_child(prefix, 1);
+		emit_raw(&c, 0, c.len, first, o->mime_depth + 1, "text/plain");
+		g_free(first);
 	}
+out:
 	report_anomalies(&c);
-	parse_free(&p);
-	free(copy);
+	parse_free(&c, &p);
+	free(c.own);
 	g_array_free(c.anomalies, TRUE);
 	g_array_free(c.dropped, TRUE);
 	g_mime_parser_options_free(opts);
