@@ -3,9 +3,21 @@
  *
  * Each leaf part becomes a child object holding its transfer-decoded bytes,
  * named by its IMAP section ("2.1") and file name. An encapsulated message
- * (message/rfc822, message/global) becomes a child of type "email" and is
- * unpacked again by this extractor, with section numbers continuing its own
- * ("2" -> "2.1", "2.2"), as IMAP numbers them.
+ * (message/rfc822, message/global) becomes a child of type "email" holding
+ * its bytes exactly as they stand in the parent, and is unpacked again by
+ * this extractor, with section numbers continuing its own ("2" -> "2.1",
+ * "2.2"), as IMAP numbers them.
+ *
+ * Where GMime reads a message differently from the IMAP server whose section
+ * numbers we report (Dovecot) or hides what lenient readers show, we follow
+ * them instead, so that nothing a reader can open goes unscanned: an empty
+ * part GMime drops still takes its number; the first of two Content-Type
+ * fields wins; a boundary line with text after the boundary is a boundary;
+ * a boundary parameter without its ';' is found; the text of a multipart
+ * without parts and of a message/rfc822 part that is no message is scanned.
+ * Some of these are done by parsing again a copy of the bytes patched at the
+ * offsets GMime's warnings give (same length, so all offsets hold); the
+ * golden tests in tests/golden/ measure the result against other parsers.
  *
  * Parser anomalies are findings: GMime's warning callback reports the places
  * where mail clients disagree (conflicting headers, missing boundaries, bad
@@ -13,9 +25,14 @@
  * accepts silently (two different attachment names, unknown transfer
  * encodings, junk in base64).
  *
+ * Ownership: GMime reads the object's bytes in place; when a copy is needed
+ * (patches, a final line break) this module owns it until the parse is freed.
+ * Children get malloc'ed buffers that vscan_emit() takes over.
+ *
  * Limits: multipart nesting is bounded by VIGIL_LIMIT_MIME_DEPTH (counted
- * across encapsulated messages too); every decoded part by vscan_room().
- * The parser reads the object's bytes in place (no copy).
+ * across encapsulated messages too); every child by vscan_room(); anomalies,
+ * dropped parts and boundaries remembered by MAX_* below; at most three
+ * parses of one message; every scan of the raw bytes is linear in them.
  */
 #include "../internal.h"
 
@@ -201,8 +218,11 @@ static void check_part(struct mime_ctx *c, GMimePart *part, const char *section)
 		vfinding_add(c->s, c->o, F_MIME_NAME_CONFLICT,
 		             "part %s: name=\"%s\" filename=\"%s\"", section, name, fname);
 	if (cte != NULL) {
-		char *t = g_ascii_strdown(g_strstrip(g_strdup(cte)), -1);
+		char *dup = g_strstrip(g_strdup(cte));
+		char *t = g_ascii_strdown(dup, -1);
 		bool known = false;
+
+		g_free(dup);
 
 		for (const char *const *k = known_cte; *k != NULL; k++)
 			if (strcmp(t, *k) == 0)
@@ -975,7 +995,8 @@ static uint8_t *own_copy(struct mime_ctx *c)
 
 /* ---- boundary lines with text after the boundary ---- */
 
-#define MAX_BOUNDARIES 256
+/* distinct boundary strings looked for at every "--" line (bounds the work) */
+#define MAX_BOUNDARIES 32
 
 struct bound {
 	const char *b;
@@ -994,8 +1015,19 @@ static void collect_bounds(GMimeObject *obj, GArray *out, unsigned level)
 
 		if (b != NULL && *b) {
 			struct bound x = {b, strlen(b), obj_start(obj, 0)};
+			bool seen = false;
 
-			g_array_append_val(out, x);
+			for (guint i = 0; i < out->len && !seen; i++) {
+				struct bound *y = &g_array_index(out, struct bound, i);
+
+				if (y->blen == x.blen && memcmp(y->b, x.b, x.blen) == 0) {
+					/* the same string: from the earliest start */
+					y->start = min_offset(y->start, x.start);
+					seen = true;
+				}
+			}
+			if (!seen)
+				g_array_append_val(out, x);
 		}
 		for (int i = 0; i < n; i++)
 			collect_bounds(g_mime_multipart_get_part(mp, i), out, level + 1);
