@@ -171,10 +171,9 @@ static bool known_header(const uint8_t *p, size_t len)
 
 /*
  * An email starts with header fields (after an optional mbox "From " line).
- * We want two known fields, or one MIME field, before the first blank line.
- * The first three lines must be fields (or continuations); after that a line
- * that is neither ends the block, as a folding mistake should not turn a
- * message into "text".
+ * We want two known fields, or one MIME field, before the first blank line,
+ * and every line up to there must be a field or a continuation (or a line
+ * that is neither after enough fields: that ends the headers).
  */
 static bool is_email(const uint8_t *p, size_t n)
 {
@@ -199,8 +198,10 @@ static bool is_email(const uint8_t *p, size_t n)
 				return false;
 		} else {
 			nl = header_name_len(p + i, n - i);
-			/* a broken line after real headers (lost folding) ends the block */
-			if (nl == 0 && lines >= 3)
+			/* a line that is no field after real fields (lost folding,
+			 * junk): mail parsers skip it (GMime, mime4j) or end the
+			 * headers there (Postfix, Python); a message either way */
+			if (nl == 0 && (lines >= 3 || (lines > 0 && (known >= 2 || mime))))
 				break;
 			if (nl == 0)
 				return false;
@@ -323,10 +324,12 @@ static const char *detect(const uint8_t *p, size_t n)
 		return "rtf";
 	if (at(p, n, 0, "BM", 2) && n > 26 && p[14] >= 12 && p[15] == 0 && p[16] == 0 && p[17] == 0)
 		return "bmp";
-	if (!is_text(p, n))
-		return "binary";
+	/* before the text test: a NUL byte in a body (UTF-16 text, a binary
+	 * part) must not keep a message from being parsed as one */
 	if (is_email(p, n))
 		return "email";
+	if (!is_text(p, n))
+		return "binary";
 	if (starts_ci(p, n, off, "<!doctype html") || starts_ci(p, n, off, "<html") ||
 	    starts_ci(p, n, off, "<head") || starts_ci(p, n, off, "<body"))
 		return "html";
