@@ -83,7 +83,8 @@ int engine_opt(struct engine_opts *eo, int opt, const char *arg)
 	switch (opt) {
 	case 'r':
 		if (eo->nrules >= 32) {
-			fprintf(stderr, "vigil: at most 32 --rules; put the files in one directory\n");
+			fprintf(stderr,
+			        "vigil: at most 32 --rules; put the files in one directory\n");
 			return -1;
 		}
 		eo->rules[eo->nrules++] = arg;
