@@ -12,6 +12,7 @@
 extern const extractor mime_extractor;
 extern const extractor archive_extractor;
 extern const extractor text_extractor;
+extern const extractor pdf_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
@@ -20,6 +21,7 @@ static const extractor *const extractors[] = {
         &mime_extractor,
         &archive_extractor,
         &text_extractor,
+        &pdf_extractor,
         NULL,
 };
 
