@@ -7,6 +7,7 @@
  * encoded from the PDF specification, independently of the extractor.
  */
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <zlib.h>
 
 #include "testutil.h"
@@ -617,6 +618,41 @@ static void nesting_is_bounded(void **state)
 	g_string_free(g, TRUE);
 }
 
+static void swallowed_objects_are_still_found(void **state)
+{
+	GString *g = pdf_begin();
+	vigil_scan *s;
+
+	(void)state;
+	/* an unterminated string would swallow everything after it */
+	pdf_obj(g, 1, "<< /Type /Catalog /Title (no closing parenthesis >>");
+	pdf_obj(g, 5, "<< /S /JavaScript /JS (found anyway) >>");
+	pdf_end(g, NULL);
+	s = scan(g);
+	assert_data(must(s, "doc.pdf/javascript-1.js"), "found anyway", 12);
+	vigil_scan_free(s);
+	g_string_free(g, TRUE);
+}
+
+static void rereading_is_bounded(void **state)
+{
+	GString *g = pdf_begin();
+	vigil_scan *s;
+	gint64 t0;
+
+	(void)state;
+	/* each string runs to the end of the file: quadratic without a budget */
+	for (int i = 0; i < 40000; i++)
+		g_string_append_printf(g, "%d 0 obj (\n", i + 1);
+	t0 = g_get_monotonic_time();
+	s = scan(g);
+	assert_true(g_get_monotonic_time() - t0 < 10 * G_USEC_PER_SEC);
+	assert_true(tu_finding(s, "limit.pdf_structure") >= 0);
+	assert_int_not_equal(vigil_scan_verdict(s), VIGIL_CLEAN);
+	vigil_scan_free(s);
+	g_string_free(g, TRUE);
+}
+
 static void truncated_files(void **state)
 {
 	const char file[] = "a file that comes before the cut";
@@ -734,11 +770,83 @@ static void arc4(const uint8_t *key, size_t kl, uint8_t *p, size_t n)
 }
 
 struct sec {
-	int r; /* 3: RC4 128, 4: AESV2 */
-	uint8_t key[16];
-	uint8_t o[32], u[32];
+	int r; /* 3: RC4 128, 4: AESV2, 6: AESV3 */
+	uint8_t key[32];
+	uint8_t o[48], u[48], ue[32];
 	const char *id;
 };
+
+static void sha2(const EVP_MD *md, const void *p, size_t n, uint8_t *out)
+{
+	unsigned l;
+
+	EVP_Digest(p, n, out, &l, md, NULL);
+}
+
+static void aes(const EVP_CIPHER *c, const uint8_t *key, const uint8_t *iv, bool padding,
+                const uint8_t *in, size_t n, uint8_t *out, size_t *outn)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int l1 = 0, l2 = 0;
+
+	EVP_EncryptInit_ex(x, c, NULL, key, iv);
+	EVP_CIPHER_CTX_set_padding(x, padding ? 1 : 0);
+	EVP_EncryptUpdate(x, out, &l1, in, (int)n);
+	EVP_EncryptFinal_ex(x, out + l1, &l2);
+	EVP_CIPHER_CTX_free(x);
+	*outn = (size_t)(l1 + l2);
+}
+
+/*
+ * ISO 32000-2 7.6.4.3.4 (algorithm 2.B) with an empty password and no user
+ * key: K = SHA-256(salt); rounds of E = AES-128-CBC(64 x K, key K[0..15],
+ * iv K[16..31]) and K = SHA-256/384/512(E) as E[0..15] mod 3 says, at least
+ * 64 rounds and until the last byte of E is <= rounds - 32.
+ */
+static void hash_2b(const uint8_t salt[8], uint8_t out[32])
+{
+	static uint8_t k1[64 * 64], e[64 * 64];
+	uint8_t k[64];
+	size_t kl = 32, el;
+	int rounds = 0;
+
+	sha2(EVP_sha256(), salt, 8, k);
+	for (;;) {
+		unsigned mod = 0;
+
+		for (int r = 0; r < 64; r++)
+			memcpy(k1 + (size_t)r * kl, k, kl);
+		aes(EVP_aes_128_cbc(), k, k + 16, false, k1, 64 * kl, e, &el);
+		for (int b = 0; b < 16; b++)
+			mod = (mod * 256 + e[b]) % 3;
+		kl = mod == 0 ? 32 : mod == 1 ? 48 : 64;
+		sha2(mod == 0 ? EVP_sha256() : mod == 1 ? EVP_sha384() : EVP_sha512(), e, el, k);
+		rounds++;
+		if (rounds >= 64 && e[el - 1] <= rounds - 32)
+			break;
+	}
+	memcpy(out, k, 32);
+}
+
+/* R6: a random file key, wrapped for the empty user password */
+static void sec_init6(struct sec *c)
+{
+	uint8_t h[32], zero[16] = {0};
+	size_t n;
+
+	c->r = 6;
+	c->id = "0123456789abcdef";
+	for (int i = 0; i < 32; i++)
+		c->key[i] = (uint8_t)(i * 59 + 7);
+	for (int i = 0; i < 48; i++)
+		c->o[i] = (uint8_t)(i * 13 + 5);
+	memcpy(c->u + 32, "vsaltvsa", 8);
+	memcpy(c->u + 40, "ksaltksa", 8);
+	hash_2b(c->u + 32, c->u);
+	hash_2b(c->u + 40, h);
+	aes(EVP_aes_256_cbc(), h, zero, false, c->key, 32, c->ue, &n);
+	assert_int_equal(n, 32);
+}
 
 /* algorithm 2 (file key) and 5 (the /U entry) for password pw */
 static void sec_init(struct sec *c, int r, const char *pw)
@@ -775,14 +883,17 @@ static void sec_init(struct sec *c, int r, const char *pw)
 /* encrypts one string or stream of object num (generation 0) */
 static GByteArray *sec_encrypt(const struct sec *c, int num, const void *p, size_t n)
 {
-	uint8_t k[16 + 5 + 4], ok[16];
+	uint8_t k[16 + 5 + 4], ok[32];
 	GByteArray *b = g_byte_array_new();
 
 	memcpy(k, c->key, 16);
 	k[16] = (uint8_t)num, k[17] = (uint8_t)(num >> 8), k[18] = (uint8_t)(num >> 16);
 	k[19] = k[20] = 0;
 	memcpy(k + 21, "sAlT", 4);
-	md5(k, c->r == 4 ? 25 : 21, NULL, 0, ok);
+	if (c->r == 6)
+		memcpy(ok, c->key, 32);
+	else
+		md5(k, c->r == 4 ? 25 : 21, NULL, 0, ok);
 	if (c->r == 3) {
 		g_byte_array_append(b, p, (guint)n);
 		arc4(ok, 16, b->data, n);
@@ -794,7 +905,8 @@ static GByteArray *sec_encrypt(const struct sec *c, int num, const void *p, size
 		for (int i = 0; i < 16; i++)
 			iv[i] = (uint8_t)(i * 3 + num);
 		assert_true(n <= 4096);
-		EVP_EncryptInit_ex(x, EVP_aes_128_cbc(), NULL, ok, iv);
+		EVP_EncryptInit_ex(x, c->r == 6 ? EVP_aes_256_cbc() : EVP_aes_128_cbc(), NULL, ok,
+		                   iv);
 		EVP_EncryptUpdate(x, out, &l1, p, (int)n);
 		EVP_EncryptFinal_ex(x, out + l1, &l2);
 		EVP_CIPHER_CTX_free(x);
@@ -820,7 +932,10 @@ static GString *encrypted_pdf(int r, const char *pw, const char *js, const char 
 	GString *g = pdf_begin(), *o, *u, *jsh, *tr, *body;
 	GByteArray *ejs, *zf, *ef;
 
-	sec_init(&c, r, pw);
+	if (r == 6)
+		sec_init6(&c);
+	else
+		sec_init(&c, r, pw);
 	o = hexs(c.o, 32);
 	u = hexs(c.u, 32);
 	ejs = sec_encrypt(&c, 1, js, strlen(js));
@@ -841,7 +956,19 @@ static GString *encrypted_pdf(int r, const char *pw, const char *js, const char 
 		g_byte_array_free(en, TRUE);
 	}
 	pdf_stream(g, 6, "/Type /EmbeddedFile /Filter /FlateDecode", ef->data, ef->len);
-	if (r == 3)
+	if (r == 6) {
+		GString *o6 = hexs(c.o, 48), *u6 = hexs(c.u, 48), *ue = hexs(c.ue, 32);
+
+		g_string_printf(body,
+		                "<< /Filter /Standard /V 5 /R 6 /Length 256 /P -4 /O %s /U %s "
+		                "/OE %s /UE %s /Perms <00000000000000000000000000000000> "
+		                "/CF << /StdCF << /CFM /AESV3 /Length 32 >> >> /StmF /StdCF "
+		                "/StrF /StdCF >>",
+		                o6->str, u6->str, ue->str, ue->str);
+		g_string_free(o6, TRUE);
+		g_string_free(u6, TRUE);
+		g_string_free(ue, TRUE);
+	} else if (r == 3)
 		g_string_printf(body,
 		                "<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O %s /U %s >>",
 		                o->str, u->str);
@@ -873,8 +1000,10 @@ static void encrypted_with_empty_password(void **state)
 	const char file[] = "decrypted embedded file";
 
 	(void)state;
-	for (int r = 3; r <= 4; r++) {
-		GString *g = encrypted_pdf(r, "", js, file);
+	static const int revisions[] = {3, 4, 6};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(revisions); i++) {
+		GString *g = encrypted_pdf(revisions[i], "", js, file);
 		vigil_scan *s = scan(g);
 
 		assert_data(must(s, "doc.pdf/f.txt"), file, strlen(file));
@@ -916,6 +1045,8 @@ int main(void)
 	        cmocka_unit_test(object_stream_bomb_hits_a_limit),
 	        cmocka_unit_test(cycles_terminate),
 	        cmocka_unit_test(nesting_is_bounded),
+	        cmocka_unit_test(swallowed_objects_are_still_found),
+	        cmocka_unit_test(rereading_is_bounded),
 	        cmocka_unit_test(truncated_files),
 	        cmocka_unit_test(hidden_program_and_xfa),
 	        cmocka_unit_test(encrypted_with_empty_password),

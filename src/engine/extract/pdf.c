@@ -76,8 +76,10 @@
 #define MAX_STM_MEMBERS 100000 /* objects declared by one object stream */
 #define MAX_ROW (4u << 20)     /* bytes of one predictor row */
 #define SNIFF_BYTES 4096
-#define MAX_LABEL 1024 /* bytes of a decoded file name */
-#define MAX_NOTE 400   /* evidence collected for one finding */
+#define MAX_LABEL 1024         /* bytes of a decoded file name */
+#define MAX_NOTE 400           /* evidence collected for one finding */
+#define WORK_FACTOR 16         /* bytes parsed per document: 16 x its size ... */
+#define WORK_EXTRA (32u << 20) /* ... + 32 MiB */
 
 enum { PV_NULL, PV_BOOL, PV_INT, PV_REAL, PV_STR, PV_NAME, PV_ARR, PV_DICT, PV_REF };
 
@@ -169,6 +171,8 @@ typedef struct pdoc {
 	/* cache of the last search for "endstream" / "endobj" */
 	size_t es_from, es_at, eo_from, eo_at;
 	vbuf malformed, decerr, limit;
+	uint64_t work, work_max; /* bytes parsed so far, and the budget */
+	unsigned parses;
 	bool nodecode; /* a limit was hit: decode nothing more */
 	bool stop;     /* the scan is over */
 } pdoc;
@@ -731,16 +735,47 @@ static size_t lookup(pdoc *d, uint32_t num)
 
 static void decrypt_strings(pdoc *d, pv *v, uint32_t num, uint32_t gen, unsigned depth);
 
+/*
+ * Every parse goes through here. A budget of bytes parsed per document stops
+ * inputs built to make the parser read the same bytes again and again
+ * (unterminated strings, many references to one huge object); the scan's
+ * clock is looked at as it goes. *end: where the value ended.
+ */
+static int parse_at(pdoc *d, const uint8_t *b, size_t n, size_t off, pv *out, size_t *end,
+                    bool *bound)
+{
+	parser ps = {d, b, n, off, 0, false};
+	int rc;
+
+	if (d->stop)
+		return PR_FAIL;
+	if (d->work > d->work_max) {
+		note(&d->limit, "parsed more than %llu bytes", (unsigned long long)d->work_max);
+		d->stop = true;
+		return PR_FAIL;
+	}
+	if ((++d->parses & 63) == 0 && vscan_should_stop(d->s, d->o)) {
+		d->stop = true;
+		return PR_FAIL;
+	}
+	rc = parse_value(&ps, out, 0);
+	d->work += ps.i - off;
+	if (end != NULL)
+		*end = ps.i;
+	if (bound != NULL)
+		*bound = ps.bound;
+	return rc;
+}
+
 /* Parses the value of an object definition into the arena (NULL: none). */
 static pv *parse_obj(pdoc *d, size_t idx)
 {
 	struct pobj *po = obj_at(d, idx);
-	parser ps = {d, po->buf, po->len, po->off, 0, false};
 	pv *v = arena_alloc(&d->ar, sizeof *v);
 
 	if (v == NULL)
 		return NULL;
-	if (parse_value(&ps, v, 0) != PR_OK)
+	if (parse_at(d, po->buf, po->len, po->off, v, NULL, NULL) != PR_OK)
 		return NULL;
 	if (d->cr.ok && po->stm == 0 && !po->xref && !(d->cr.enc_ref && po->num == d->cr.enc_num))
 		decrypt_strings(d, v, po->num, po->gen, 0);
@@ -1872,19 +1907,25 @@ static void read_trailer_info(pdoc *d, const pv *t, size_t off)
 	}
 }
 
-/* Parses the object whose value starts at pos; returns where scanning goes on. */
+/*
+ * Parses the object whose value starts at pos; returns where scanning goes
+ * on: after a stream's data, else at the value itself, so that an object
+ * swallowed by a broken one (an unterminated string) is still found.
+ */
 static size_t take_object(pdoc *d, uint32_t num, uint32_t gen, size_t pos)
 {
-	parser ps = {d, d->buf, d->len, pos, 0, false};
 	struct pobj po;
 	pv v;
-	size_t end;
-	int rc = parse_value(&ps, &v, 0);
+	size_t vend, end = pos;
+	bool bound = false;
+	int rc = parse_at(d, d->buf, d->len, pos, &v, &vend, &bound);
+	parser ps = {d, d->buf, d->len, vend, 0, false};
 
-	if (ps.bound)
+	if (bound)
 		note(&d->limit, "object %u %u exceeds the parser's bounds", num, gen);
 	if (rc != PR_OK) {
-		note(&d->malformed, "object %u %u has no readable value", num, gen);
+		if (!d->stop)
+			note(&d->malformed, "object %u %u has no readable value", num, gen);
 		arena_reset(&d->ar);
 		return pos;
 	}
@@ -1894,7 +1935,6 @@ static size_t take_object(pdoc *d, uint32_t num, uint32_t gen, size_t pos)
 	po.buf = d->buf;
 	po.len = d->len;
 	po.off = pos;
-	end = ps.i;
 	skip_ws(&ps);
 	if (v.t == PV_DICT && kw_at(d->buf, d->len, ps.i, "stream")) {
 		const pv *l = dget(&v, "Length"), *type = dget(&v, "Type");
@@ -1962,14 +2002,12 @@ static void scan_trailers(pdoc *d)
 
 	while (pos < d->len && count++ < 1000) {
 		const uint8_t *hit = memmem(d->buf + pos, d->len - pos, "trailer", 7);
-		parser ps;
 		pv v;
 
-		if (hit == NULL)
+		if (hit == NULL || d->stop)
 			break;
 		pos = (size_t)(hit - d->buf) + 7;
-		ps = (parser){d, d->buf, d->len, pos, 0, false};
-		if (parse_value(&ps, &v, 0) == PR_OK && v.t == PV_DICT)
+		if (parse_at(d, d->buf, d->len, pos, &v, NULL, NULL) == PR_OK && v.t == PV_DICT)
 			read_trailer_info(d, &v, pos);
 		arena_reset(&d->ar);
 	}
@@ -2011,10 +2049,9 @@ static void setup_crypt(pdoc *d)
 
 		enc = i == SIZE_MAX ? NULL : parse_obj(d, i);
 	} else {
-		parser ps = {d, d->buf, d->len, d->enc_off, 0, false};
 		pv *t = arena_alloc(&d->ar, sizeof *t);
 
-		if (t != NULL && parse_value(&ps, t, 0) == PR_OK)
+		if (t != NULL && parse_at(d, d->buf, d->len, d->enc_off, t, NULL, NULL) == PR_OK)
 			enc = dget(t, "Encrypt");
 	}
 	enc = resolve(d, enc);
@@ -2490,6 +2527,7 @@ static void pdf_extract(vigil_scan *s, vigil_object *o)
 	d.roles = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, role_free);
 	d.seen = g_hash_table_new(g_direct_hash, g_direct_equal);
 	d.es_from = d.eo_from = SIZE_MAX;
+	d.work_max = (uint64_t)d.len * WORK_FACTOR + WORK_EXTRA;
 	vbuf_init(&d.malformed, MAX_NOTE);
 	vbuf_init(&d.decerr, MAX_NOTE);
 	vbuf_init(&d.limit, MAX_NOTE);
