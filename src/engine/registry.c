@@ -22,7 +22,7 @@ static const extractor *const extractors[] = {
         &archive_extractor,
         &text_extractor,
         &pdf_extractor,
-        NULL,
+        NULL, /* one entry per line (the comment keeps clang-format from packing) */
 };
 
 static const analyzer *const analyzers[] = {

@@ -333,6 +333,10 @@ static void javascript_string_and_stream(void **state)
 	        "/Names << /JavaScript 7 0 R >> >>");
 	add_page(g);
 	pdf_obj(g, 7, "<< /Names [(init) << /S /JavaScript /JS 8 0 R >>] >>");
+	/* the same script again, as a string: one object for both */
+	pdf_obj(g, 10,
+	        "<< /Annots [ << /AA << /K << /JS (app.alert\\('hi \\(1\\)'\\);\\n"
+	        "var s = \\\"AB\\\";// end) >> >> >> ] >>");
 	pdf_stream(g, 8, "/Filter /FlateDecode", z->data, z->len);
 	pdf_end(g, NULL);
 	s = scan(g);

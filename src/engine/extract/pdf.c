@@ -156,11 +156,12 @@ typedef struct pdoc {
 	vigil_object *o;
 	const uint8_t *buf;
 	size_t len;
-	GArray *objs;       /* struct pobj: file order, then object-stream members */
-	GHashTable *bynum;  /* num -> index + 1 in objs */
-	GPtrArray *stmbufs; /* decoded object streams (malloc'ed) */
-	GHashTable *roles;  /* num -> struct role* */
-	GHashTable *seen;   /* string objects already emitted as JavaScript */
+	GArray *objs;        /* struct pobj: file order, then object-stream members */
+	GHashTable *bynum;   /* num -> index + 1 in objs */
+	GPtrArray *stmbufs;  /* decoded object streams (malloc'ed) */
+	GHashTable *roles;   /* num -> struct role* */
+	GHashTable *seen;    /* string objects already emitted as JavaScript */
+	GHashTable *scripts; /* GBytes: scripts emitted (a form repeats them) */
 	arena ar;
 	struct pcrypt cr;
 	size_t enc_off;   /* trailer dictionary holding a direct /Encrypt */
@@ -2180,6 +2181,23 @@ static void role_free(gpointer p)
 	g_free(r);
 }
 
+/*
+ * True when the same script was emitted before: large forms repeat one
+ * formatting script per field, and thousands of copies would only exhaust
+ * the object limit.
+ */
+static bool script_seen(pdoc *d, const vbuf *b)
+{
+	GBytes *k = g_bytes_new(b->data, b->len);
+
+	if (g_hash_table_contains(d->scripts, k)) {
+		g_bytes_unref(k);
+		return true;
+	}
+	g_hash_table_add(d->scripts, k);
+	return false;
+}
+
 /* JavaScript in a string: UTF-16 text becomes UTF-8 so rules can match it. */
 static void emit_js_string(pdoc *d, const pv *str)
 {
@@ -2201,6 +2219,10 @@ static void emit_js_string(pdoc *d, const pv *str)
 		full = b.len >= b.max;
 	} else {
 		full = vbuf_append(&b, str->u.s.p, str->u.s.n) != VBUF_OK;
+	}
+	if (!full && script_seen(d, &b)) {
+		vbuf_free(&b);
+		return;
 	}
 	g_snprintf(seg, sizeof seg, "javascript-%u.js", ++d->njs);
 	if (full)
@@ -2418,7 +2440,6 @@ static void extract_stream(pdoc *d, size_t idx, const pv *dict, const struct rol
 		break;
 	}
 	case ROLE_JS:
-		g_snprintf(seg, sizeof seg, "javascript-%u.js", ++d->njs);
 		if (b.len >= 2 && b.data[0] == 0xfe && b.data[1] == 0xff) {
 			vbuf u;
 
@@ -2427,6 +2448,11 @@ static void extract_stream(pdoc *d, size_t idx, const pv *dict, const struct rol
 			vbuf_free(&b);
 			b = u;
 		}
+		if (!(st & DEC_FULL) && script_seen(d, &b)) {
+			vbuf_free(&b);
+			return;
+		}
+		g_snprintf(seg, sizeof seg, "javascript-%u.js", ++d->njs);
 		break;
 	case ROLE_XFA:
 		g_snprintf(seg, sizeof seg, "xfa-%u.xml", ++d->nxfa);
@@ -2526,6 +2552,8 @@ static void pdf_extract(vigil_scan *s, vigil_object *o)
 	d.stmbufs = g_ptr_array_new_with_free_func(free);
 	d.roles = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, role_free);
 	d.seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	d.scripts = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+	                                  (GDestroyNotify)g_bytes_unref, NULL);
 	d.es_from = d.eo_from = SIZE_MAX;
 	d.work_max = (uint64_t)d.len * WORK_FACTOR + WORK_EXTRA;
 	vbuf_init(&d.malformed, MAX_NOTE);
@@ -2562,6 +2590,7 @@ static void pdf_extract(vigil_scan *s, vigil_object *o)
 	vbuf_free(&d.decerr);
 	vbuf_free(&d.limit);
 	g_hash_table_destroy(d.seen);
+	g_hash_table_destroy(d.scripts);
 	g_hash_table_destroy(d.roles);
 	g_ptr_array_free(d.stmbufs, TRUE);
 	g_hash_table_destroy(d.bynum);
