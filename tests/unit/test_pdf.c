@@ -448,6 +448,23 @@ static void ascii85(void **state)
 	g_string_free(a, TRUE);
 }
 
+static void runlength(void **state)
+{
+	/* "abc", then 'x' repeated 100 times, then "de", then end of data */
+	const uint8_t rl[] = {2, 'a', 'b', 'c', 157, 'x', 1, 'd', 'e', 128, 'j', 'u', 'n', 'k'};
+	uint8_t want[105];
+	vigil_scan *s;
+
+	(void)state;
+	memcpy(want, "abc", 3);
+	memset(want + 3, 'x', 100);
+	memcpy(want + 103, "de", 2);
+	s = one_embedded("/Filter /RunLengthDecode", rl, sizeof rl);
+	assert_data(must(s, "doc.pdf/embedded-6"), want, sizeof want);
+	assert_int_equal(tu_finding(s, "decode.error"), -1);
+	vigil_scan_free(s);
+}
+
 static void lzw_with_tiff_predictor(void **state)
 {
 	uint8_t data[1800], pred[1800];
@@ -485,13 +502,20 @@ static void lying_lengths(void **state)
 	pdf_stream_len(g, 7, "/Type /EmbeddedFile", b, strlen(b), 3);
 	/* a true /Length is believed even when the data holds "endstream" */
 	pdf_stream(g, 8, "/Type /EmbeddedFile", c, strlen(c));
+	/* ... also an indirect one, resolved after the scan */
+	g_string_append_printf(g,
+	                       "9 0 obj\n<< /Type /EmbeddedFile /Length 40 0 R >>\nstream\n%s"
+	                       "\nendstream\nendobj\n",
+	                       c);
+	g_string_append_printf(g, "40 0 obj\n%zu\nendobj\n", strlen(c));
 	pdf_end(g, NULL);
 	s = scan(g);
 	assert_data(must(s, "doc.pdf/embedded-6"), a, strlen(a));
 	assert_data(must(s, "doc.pdf/embedded-7"), b, strlen(b));
 	assert_data(must(s, "doc.pdf/embedded-8"), c, strlen(c));
+	assert_data(must(s, "doc.pdf/embedded-9"), c, strlen(c));
 	assert_true(tu_finding(s, "pdf.malformed") >= 0);
-	assert_int_equal(children(s), 3);
+	assert_int_equal(children(s), 4);
 	vigil_scan_free(s);
 	g_string_free(g, TRUE);
 }
@@ -1043,6 +1067,7 @@ int main(void)
 	        cmocka_unit_test(objects_inside_object_streams),
 	        cmocka_unit_test(asciihex_flate_chain),
 	        cmocka_unit_test(ascii85),
+	        cmocka_unit_test(runlength),
 	        cmocka_unit_test(lzw_with_tiff_predictor),
 	        cmocka_unit_test(lying_lengths),
 	        cmocka_unit_test(flate_bomb_hits_a_limit),

@@ -2560,10 +2560,12 @@ static void pdf_extract(vigil_scan *s, vigil_object *o)
 	vbuf_init(&d.decerr, MAX_NOTE);
 	vbuf_init(&d.limit, MAX_NOTE);
 
-	tail = d.len > 1024 ? d.len - 1024 : 0;
-	if (memmem(d.buf + tail, d.len - tail, "%%EOF", 5) == NULL)
-		note(&d.malformed, "no %%%%EOF at the end (truncated?)");
 	scan_objects(&d);
+	/* text that merely mentions "%PDF-" (and holds no object) is left alone */
+	tail = d.len > 1024 ? d.len - 1024 : 0;
+	if ((d.objs->len > 0 || (d.len >= 5 && memcmp(d.buf, "%PDF-", 5) == 0)) &&
+	    memmem(d.buf + tail, d.len - tail, "%%EOF", 5) == NULL)
+		note(&d.malformed, "no %%%%EOF at the end (truncated?)");
 	scan_trailers(&d);
 	resolve_lengths(&d);
 	setup_crypt(&d);
