@@ -141,6 +141,11 @@ size_t vscan_room(vigil_scan *s, vigil_object *parent, vigil_limit *which);
 void vscan_limit(vigil_scan *s, vigil_object *o, vigil_limit l, const char *evidence);
 /* True (and reported) once the scan ran out of time or was stopped. */
 bool vscan_should_stop(vigil_scan *s, vigil_object *o);
+/*
+ * Counts n bytes an extractor decoded only to look inside (never emitted)
+ * against the total and ratio limits, as if they had been unpacked.
+ */
+void vscan_charge(vigil_scan *s, vigil_object *o, size_t n);
 vigil_object *vscan_object(vigil_scan *s, size_t i);
 
 /* engine.c */

@@ -14,6 +14,7 @@ extern const extractor archive_extractor;
 extern const extractor text_extractor;
 extern const extractor rtf_extractor;
 extern const extractor html_extractor;
+extern const extractor pdf_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
@@ -24,6 +25,7 @@ static const extractor *const extractors[] = {
         &text_extractor,
         &rtf_extractor,  /* OLE objects in RTF */
         &html_extractor, /* data: URIs, smuggling; html and xml */
+        &pdf_extractor,  /* embedded files, JavaScript, XFA, hidden programs */
         NULL,
 };
 

@@ -167,6 +167,12 @@ bool vscan_should_stop(vigil_scan *s, vigil_object *o)
 	return s->stopped;
 }
 
+void vscan_charge(vigil_scan *s, vigil_object *o, size_t n)
+{
+	s->total_unpacked += n;
+	o->unpacked += n;
+}
+
 size_t vscan_room(vigil_scan *s, vigil_object *parent, vigil_limit *which)
 {
 	const uint64_t *lim = s->eng->limits;
