@@ -72,7 +72,7 @@ static bool has_bytes(const uint8_t *p, size_t n, size_t limit, const char *need
 
 	if (n > limit)
 		n = limit;
-	if (m == 0 || m > n)
+	if (p == NULL || m == 0 || m > n)
 		return false;
 	return memmem(p, n, needle, m) != NULL;
 }
