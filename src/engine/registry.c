@@ -12,6 +12,8 @@
 extern const extractor mime_extractor;
 extern const extractor archive_extractor;
 extern const extractor text_extractor;
+extern const extractor ole_extractor;
+extern const extractor tnef_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
@@ -20,6 +22,8 @@ static const extractor *const extractors[] = {
         &mime_extractor,
         &archive_extractor,
         &text_extractor,
+        &ole_extractor,  /* OLE2 compound files, OLE packages, PowerPoint objects */
+        &tnef_extractor, /* winmail.dat */
         NULL,
 };
 
