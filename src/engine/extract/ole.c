@@ -34,6 +34,7 @@
 #include <gsf/gsf-infile.h>
 #include <gsf/gsf-input-memory.h>
 #include <gsf/gsf-input.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -47,6 +48,8 @@
 #define OLE_MAX_DAMAGED 16    /* damaged-stream findings per file */
 #define OLE_MAX_PREFIX 65536  /* bytes read from a stream for a format check */
 #define BIFF_MAX_RECORDS 4096 /* records walked looking for FILEPASS */
+#define OLE_MAX_DIRENTS 16384 /* directory entries before libgsf is called */
+#define OLE_MAX_TREE 8192     /* longest link path: libgsf recurses, ~80 bytes a level */
 #define PPT_MAX_RECORDS 65536
 #define PPT_MAX_DEPTH 8
 
@@ -56,6 +59,7 @@ struct ole_walk {
 	unsigned entries;
 	unsigned damaged;
 	bool stop;
+	char *gsf_note; /* first message libgsf logged about this file */
 };
 
 static uint16_t le16(const uint8_t *p)
@@ -400,29 +404,234 @@ static void ole_check_encryption(struct ole_walk *w, GsfInfile *root)
 	(void)ole_check_ppt(w, root);
 }
 
+/* ---- before libgsf: the directory's shape ---- */
+
+/*
+ * libgsf reads the directory tree recursively, one stack frame per link
+ * (so a chain of 200,000 sibling entries overflows an 8 MiB stack), and
+ * inserts every entry into a sorted list (quadratic in the entries of one
+ * storage). It also drops, silently, every entry below one whose size is
+ * larger than the file. So we walk the directory first, without recursion:
+ * too deep or too many entries and libgsf is not called; afterwards the
+ * entries we counted and those libgsf showed are compared.
+ */
+struct ole_dir {
+	const uint8_t *p;
+	size_t n, ss, nsec;    /* sector size, sectors after the header */
+	GArray *fat_secs;      /* guint32: sectors holding the FAT */
+	GArray *dir_secs;      /* guint32: the directory's sector chain */
+	size_t entries, depth; /* reachable storages/streams, deepest link path */
+};
+
+static const uint8_t *dir_sector(const struct ole_dir *d, uint32_t sec)
+{
+	if (sec >= d->nsec)
+		return NULL;
+	return d->p + ((size_t)sec + 1) * d->ss;
+}
+
+static bool dir_fat(const struct ole_dir *d, uint32_t i, uint32_t *next)
+{
+	size_t per = d->ss / 4, k = i / per;
+	const uint8_t *s;
+
+	if (k >= d->fat_secs->len)
+		return false;
+	s = dir_sector(d, g_array_index(d->fat_secs, guint32, k));
+	if (s == NULL)
+		return false;
+	*next = le32(s + (i % per) * 4);
+	return true;
+}
+
+/* Reads the header, the FAT sector list and the directory chain. */
+static bool dir_load(struct ole_dir *d)
+{
+	const uint8_t *h = d->p;
+	uint32_t nfat, sec, ndifat;
+	unsigned shift;
+
+	if (d->n < 512)
+		return false;
+	shift = le16(h + 0x1E);
+	if (shift < 7 || shift > 16)
+		return false;
+	d->ss = (size_t)1 << shift;
+	if (d->n < d->ss)
+		return false;
+	d->nsec = (d->n - d->ss) / d->ss;
+	nfat = le32(h + 0x2C);
+	if (nfat > d->nsec)
+		return false;
+	for (uint32_t k = 0; k < nfat && k < 109; k++) {
+		sec = le32(h + 0x4C + 4 * k);
+		g_array_append_val(d->fat_secs, sec);
+	}
+	sec = le32(h + 0x44);
+	ndifat = le32(h + 0x48);
+	for (uint32_t k = 0; k < ndifat && k <= d->nsec && d->fat_secs->len < nfat; k++) {
+		const uint8_t *s = dir_sector(d, sec);
+
+		if (s == NULL)
+			return false;
+		for (size_t i = 0; i + 1 < d->ss / 4 && d->fat_secs->len < nfat; i++) {
+			uint32_t f = le32(s + 4 * i);
+
+			g_array_append_val(d->fat_secs, f);
+		}
+		sec = le32(s + d->ss - 4);
+	}
+	/* the directory chain, bounded by the sector count (no cycles) */
+	sec = le32(h + 0x30);
+	while (sec < 0xFFFFFFFAu && d->dir_secs->len <= d->nsec) {
+		g_array_append_val(d->dir_secs, sec);
+		if (!dir_fat(d, sec, &sec))
+			break;
+	}
+	return d->dir_secs->len > 0;
+}
+
+static const uint8_t *dir_entry(const struct ole_dir *d, uint32_t e)
+{
+	size_t per = d->ss / 128;
+
+	const uint8_t *s;
+
+	if ((size_t)e / per >= d->dir_secs->len)
+		return NULL;
+	s = dir_sector(d, g_array_index(d->dir_secs, guint32, e / per));
+	return s != NULL ? s + (e % per) * 128 : NULL;
+}
+
+/*
+ * Follows prev, next and child links from the root in the order libgsf
+ * does, with an explicit stack; counts entries and the longest path. Stops
+ * early once either passes its bound (then the file is not opened).
+ */
+static void dir_walk(struct ole_dir *d)
+{
+	size_t slots = d->dir_secs->len * (d->ss / 128);
+	uint8_t *seen = g_malloc0(slots / 8 + 1);
+	GArray *stack = g_array_new(FALSE, FALSE, sizeof(guint64)); /* entry << 32 | depth */
+	guint64 top = 0;
+
+	g_array_append_val(stack, top);
+	while (stack->len > 0 && d->entries <= OLE_MAX_DIRENTS && d->depth <= OLE_MAX_TREE) {
+		guint64 v = g_array_index(stack, guint64, stack->len - 1);
+		uint32_t e = (uint32_t)(v >> 32), depth = (uint32_t)v;
+		const uint8_t *ent;
+		uint8_t type;
+		uint32_t links[3];
+
+		g_array_set_size(stack, stack->len - 1);
+		if (e >= slots || (seen[e / 8] & (1u << (e % 8))))
+			continue;
+		seen[e / 8] |= (uint8_t)(1u << (e % 8));
+		ent = dir_entry(d, e);
+		if (ent == NULL)
+			continue;
+		type = ent[0x42];
+		if (type != 1 && type != 2 && type != 5)
+			continue;
+		if (e != 0)
+			d->entries++;
+		if (depth > d->depth)
+			d->depth = depth;
+		/* pushed in reverse: prev is walked first, then next, then child */
+		links[0] = type != 2 ? le32(ent + 0x4C) : 0xFFFFFFFFu;
+		links[1] = le32(ent + 0x48);
+		links[2] = le32(ent + 0x44);
+		for (int i = 0; i < 3; i++) {
+			guint64 nv = (guint64)links[i] << 32 | (depth + 1);
+
+			if (links[i] < slots)
+				g_array_append_val(stack, nv);
+		}
+	}
+	g_array_free(stack, TRUE);
+	g_free(seen);
+}
+
+/* libgsf's warnings about the file become evidence, never stderr noise */
+static _Thread_local struct ole_walk *ole_log_target;
+static pthread_once_t ole_log_once = PTHREAD_ONCE_INIT;
+
+static void ole_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer user)
+{
+	struct ole_walk *w = ole_log_target;
+
+	if (w == NULL) {
+		/* not ours (another thread, or outside an OLE2 file) */
+		g_log_default_handler(domain, level, msg, user);
+		return;
+	}
+	if (w->gsf_note == NULL && msg != NULL)
+		w->gsf_note = vstr_sanitize(msg, 200);
+}
+
+static void ole_log_init(void)
+{
+	/* gsf-infile.c logs in the default domain */
+	static const char *const domains[] = {"libgsf:msole", "libgsf", NULL};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(domains); i++)
+		g_log_set_handler(domains[i],
+		                  G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+		                  ole_log, NULL);
+}
+
 static void ole_extract_file(vigil_scan *s, vigil_object *o)
 {
 	struct ole_walk w = {.s = s, .o = o};
-	GsfInput *mem;
-	GsfInfile *root;
+	struct ole_dir d = {.p = o->data, .n = o->len};
+	struct ole_walk *outer = ole_log_target; /* a file inside a file */
+	GsfInput *mem = NULL;
+	GsfInfile *root = NULL;
 	GError *err = NULL;
+	bool shaped;
 
+	pthread_once(&ole_log_once, ole_log_init);
+	d.fat_secs = g_array_new(FALSE, FALSE, sizeof(guint32));
+	d.dir_secs = g_array_new(FALSE, FALSE, sizeof(guint32));
+	shaped = dir_load(&d);
+	if (shaped)
+		dir_walk(&d);
+	if (d.entries > OLE_MAX_DIRENTS || d.depth > OLE_MAX_TREE) {
+		vfinding_add(s, o, F_ARCHIVE_DAMAGED,
+		             "OLE2 directory with more than %u entries or links nested deeper "
+		             "than %u: not unpacked",
+		             OLE_MAX_DIRENTS, OLE_MAX_TREE);
+		o->flags |= VIGIL_OBJ_PARTIAL;
+		goto out;
+	}
 	mem = gsf_input_memory_new(o->data, (gsf_off_t)o->len, FALSE);
 	if (mem == NULL)
-		return;
+		goto out;
+	ole_log_target = &w;
 	root = gsf_infile_msole_new(mem, &err);
 	if (root == NULL) {
 		vfinding_add(s, o, F_ARCHIVE_DAMAGED, "cannot open as an OLE2 compound file: %s",
 		             err != NULL ? err->message : "unknown error");
 		o->flags |= VIGIL_OBJ_PARTIAL;
 		g_clear_error(&err);
-		g_object_unref(mem);
-		return;
+		goto out;
 	}
 	ole_check_encryption(&w, root);
 	ole_walk_storage(&w, root, "", 0);
-	g_object_unref(root);
-	g_object_unref(mem);
+	if (shaped && !w.stop && w.entries < d.entries)
+		ole_damaged(&w, "directory",
+		            "some entries cannot be reached (hidden behind a damaged entry)");
+	if (w.gsf_note != NULL)
+		ole_damaged(&w, "file", w.gsf_note);
+out:
+	ole_log_target = outer;
+	if (root != NULL)
+		g_object_unref(root);
+	if (mem != NULL)
+		g_object_unref(mem);
+	g_free(w.gsf_note);
+	g_array_free(d.fat_secs, TRUE);
+	g_array_free(d.dir_secs, TRUE);
 }
 
 /* ---- OLE Package objects (\x01Ole10Native) ---- */
