@@ -447,8 +447,14 @@ static void span_bytes(const struct span *v, vbuf *b, bool *full)
 		}
 		return;
 	}
-	if (vbuf_append(b, v->p, v->n) != VBUF_OK)
-		*full = true;
+	{
+		/* a STRING8 value ends at its terminator */
+		const uint8_t *nul = v->type == PT_STRING8 ? memchr(v->p, 0, v->n) : NULL;
+		size_t n = nul != NULL ? (size_t)(nul - v->p) : v->n;
+
+		if (vbuf_append(b, v->p, n) != VBUF_OK)
+			*full = true;
+	}
 }
 
 static void tnef_emit(struct tnef *t, vbuf *b, bool full, vigil_limit which, const char *seg,
@@ -483,7 +489,9 @@ static void emit_span(struct tnef *t, const struct span *v, const char *seg, con
 		return;
 	vbuf_init(&b, vscan_room(t->s, t->o, &which));
 	span_bytes(v, &b, &full);
-	tnef_emit(t, &b, full, which, seg, name, ctype, hint, v->type == PT_UNICODE ? 0 : v->n);
+	/* a declared size only where the value is the bytes themselves */
+	tnef_emit(t, &b, full, which, seg, name, ctype, hint,
+	          v->type == PT_UNICODE || v->type == PT_STRING8 ? 0 : v->n);
 }
 
 /* MS-OXRTFCP: the dictionary starts with this text (207 bytes) */
