@@ -8,7 +8,13 @@
  * "\x01Ole10Native" (OLE Package objects, the way .exe/.js/.lnk files ride
  * inside Office documents) get the type "ole10native" and come back to this
  * extractor, which emits the embedded file as their child, named by the file
- * name the package will write to disk.
+ * name the package will write to disk; a package that only links to a file
+ * on disk or a share is a finding (ole.package_link), and a label whose type
+ * differs from that file's is one too (ole.package_label_mismatch).
+ * PowerPoint keeps embedded objects and the VBA project as (zlib-compressed)
+ * OLE2 storages inside records of its "PowerPoint Document" stream: that
+ * stream gets the type "ppt-document" and each such record becomes a child
+ * "ExOleObjStg-N", unpacked again as OLE2.
  *
  * Password protection is a finding (document.encrypted): encrypted OOXML
  * (EncryptionInfo + EncryptedPackage), Word's fEncrypted flag, an Excel
@@ -21,12 +27,18 @@
  * Ownership: libgsf reads the object's bytes in place (no copy); stream bytes
  * are copied into a vbuf that vscan_emit() takes over.
  *
+ * libgsf is not handed a file before our own walk over its directory (no
+ * recursion) has shown a shape it can take (see "before libgsf" below); its
+ * log messages about a file become archive.damaged evidence, not stderr.
+ * The scanning thread needs about 1 MiB of stack for libgsf's recursion.
+ *
  * Limits: storages nest at most OLE_MAX_DEPTH deep and at most
  * OLE_MAX_ENTRIES directory entries are visited; stream sizes in the header
  * are never trusted: streams are read in chunks through libgsf into a vbuf no
  * larger than vscan_room(), and a read that fails keeps what came before it
- * (archive.damaged). Package headers are parsed with bounds checks against
- * the stream's real length.
+ * (archive.damaged). Package headers and PowerPoint records are parsed with
+ * bounds checks against the stream's real length, records at most
+ * PPT_MAX_DEPTH containers deep.
  */
 #include "../internal.h"
 
