@@ -876,9 +876,10 @@ static void damaged_files(void **state)
 	doc = sample_doc(&big);
 	le32(dir_entry(doc, "Data") + 0x78, 100u << 20);
 	s = scan_bytes(e, doc, "liar.doc");
+	/* libgsf's own complaint about the entry is counted after it */
 	assert_string_equal(evidence(s, "archive.damaged"),
 	                    "OLE2 directory: some entries cannot be reached (hidden behind a "
-	                    "damaged entry)");
+	                    "damaged entry) (and 1 more damaged entries)");
 	assert_true(vigil_object_flags(vigil_scan_object(s, 0)) & VIGIL_OBJ_PARTIAL);
 	vigil_scan_free(s);
 	g_byte_array_free(doc, TRUE);

@@ -57,7 +57,6 @@
 #define OLE_MAX_DEPTH 32
 #define OLE_MAX_ENTRIES 4096
 #define OLE_CHUNK 65536
-#define OLE_MAX_DAMAGED 16    /* damaged-stream findings per file */
 #define OLE_MAX_PREFIX 65536  /* bytes read from a stream for a format check */
 #define BIFF_MAX_RECORDS 4096 /* records walked looking for FILEPASS */
 #define OLE_MAX_DIRENTS 16384 /* directory entries before libgsf is called */
@@ -71,7 +70,8 @@ struct ole_walk {
 	unsigned entries;
 	unsigned damaged;
 	bool stop;
-	char *gsf_note; /* first message libgsf logged about this file */
+	char *gsf_note;     /* first message libgsf logged about this file */
+	char *first_damage; /* evidence of the first damaged entry */
 };
 
 static uint16_t le16(const uint8_t *p)
@@ -84,11 +84,23 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* One finding per file (the engine keeps one per object and kind): the
+ * first damaged entry names it, the rest are counted. */
 static void ole_damaged(struct ole_walk *w, const char *path, const char *what)
 {
 	w->o->flags |= VIGIL_OBJ_PARTIAL;
-	if (w->damaged++ < OLE_MAX_DAMAGED)
-		vfinding_add(w->s, w->o, F_ARCHIVE_DAMAGED, "OLE2 %s: %s", path, what);
+	if (w->damaged++ == 0)
+		w->first_damage = g_strdup_printf("OLE2 %s: %s", path, what);
+}
+
+static void ole_damaged_report(struct ole_walk *w)
+{
+	if (w->damaged == 1)
+		vfinding_add(w->s, w->o, F_ARCHIVE_DAMAGED, "%s", w->first_damage);
+	else if (w->damaged > 1)
+		vfinding_add(w->s, w->o, F_ARCHIVE_DAMAGED, "%s (and %u more damaged entries)",
+		             w->first_damage, w->damaged - 1);
+	g_free(w->first_damage);
 }
 
 /* "Macros" + "VBA" -> "Macros/VBA"; a '/' inside a name is escaped */
@@ -635,6 +647,7 @@ static void ole_extract_file(vigil_scan *s, vigil_object *o)
 		            "some entries cannot be reached (hidden behind a damaged entry)");
 	if (w.gsf_note != NULL)
 		ole_damaged(&w, "file", w.gsf_note);
+	ole_damaged_report(&w);
 out:
 	ole_log_target = outer;
 	if (root != NULL)
