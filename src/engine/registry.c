@@ -15,6 +15,8 @@ extern const extractor text_extractor;
 extern const extractor rtf_extractor;
 extern const extractor html_extractor;
 extern const extractor pdf_extractor;
+extern const extractor ole_extractor;
+extern const extractor tnef_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
@@ -26,6 +28,8 @@ static const extractor *const extractors[] = {
         &rtf_extractor,  /* OLE objects in RTF */
         &html_extractor, /* data: URIs, smuggling; html and xml */
         &pdf_extractor,  /* embedded files, JavaScript, XFA, hidden programs */
+        &ole_extractor,  /* OLE2 compound files, OLE packages, PowerPoint objects */
+        &tnef_extractor, /* winmail.dat */
         NULL,
 };
 

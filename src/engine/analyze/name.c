@@ -47,12 +47,12 @@ static const struct ext_types expected[] = {
         {"ppt", {"ole2"}},
         {"msg", {"ole2", "email"}},
         {"eml", {"email"}},
-        {"docx", {"ooxml"}},
-        {"docm", {"ooxml"}},
-        {"xlsx", {"ooxml"}},
-        {"xlsm", {"ooxml"}},
-        {"pptx", {"ooxml"}},
-        {"pptm", {"ooxml"}},
+        {"docx", {"ooxml", "ole2"}}, /* ole2: encrypted */
+        {"docm", {"ooxml", "ole2"}}, /* ole2: encrypted */
+        {"xlsx", {"ooxml", "ole2"}}, /* ole2: encrypted */
+        {"xlsm", {"ooxml", "ole2"}}, /* ole2: encrypted */
+        {"pptx", {"ooxml", "ole2"}}, /* ole2: encrypted */
+        {"pptm", {"ooxml", "ole2"}}, /* ole2: encrypted */
         {"zip", {"zip", "ooxml", "odf"}},
         {"rar", {"rar"}},
         {"7z", {"7z"}},
