@@ -384,6 +384,9 @@ vigil_err vigil_scan_buffer(vigil_scan *s, const void *data, size_t len, const c
 		o->borrowed = true;
 	}
 	o->len = len;
+	/* the declared name of the input is its file name, not where it lay */
+	if (name != NULL && strrchr(name, '/') != NULL && strrchr(name, '/')[1] != 0)
+		name = strrchr(name, '/') + 1;
 	o->name = name ? vstr_sanitize(name, 1024) : NULL;
 	o->type = ftype_detect(o->data, o->len, &o->mime);
 	o->path = root_path(o->type, o->name);
