@@ -21,6 +21,7 @@
 #include <archive_entry.h>
 #include <string.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 #include "inflate.h"
 
@@ -100,21 +101,6 @@ static bool error_is_encryption(struct archive *a)
 }
 
 /* ---- zip members stored with Deflate64 (method 9), which libarchive lacks ---- */
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* Locates the central directory; returns false if there is none we trust. */
 static bool zip_central(const uint8_t *d, size_t n, uint64_t *off, uint64_t *count)

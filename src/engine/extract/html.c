@@ -35,6 +35,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 
 #define HTML_MAX_CHILDREN 256  /* data: URIs and smuggled files per object */
@@ -72,31 +73,6 @@ static void html_note(vbuf *ev, const char *fmt, ...)
 static bool is_blank(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
-}
-
-static int b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* ---- decoding stages, each in place (output never longer than input) ---- */

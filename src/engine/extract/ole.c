@@ -51,6 +51,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 #include "ole_crypt.h"
 
@@ -73,16 +74,6 @@ struct ole_walk {
 	char *gsf_note;     /* first message libgsf logged about this file */
 	char *first_damage; /* evidence of the first damaged entry */
 };
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* One finding per file (the engine keeps one per object and kind): the
  * first damaged entry names it, the rest are counted. */
@@ -660,28 +651,6 @@ out:
 }
 
 /* ---- OLE Package objects (\x01Ole10Native) ---- */
-
-struct cursor {
-	const uint8_t *p;
-	size_t n, off;
-};
-
-static bool cur_u32(struct cursor *c, uint32_t *v)
-{
-	if (4 > c->n - c->off)
-		return false;
-	*v = le32(c->p + c->off);
-	c->off += 4;
-	return true;
-}
-
-static bool cur_skip(struct cursor *c, size_t k)
-{
-	if (k > c->n - c->off)
-		return false;
-	c->off += k;
-	return true;
-}
 
 /* A NUL-terminated ANSI string; returns a copy (without the NUL) or NULL. */
 static char *cur_zstr(struct cursor *c)

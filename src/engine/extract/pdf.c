@@ -61,6 +61,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 
 #define MAX_OBJECTS 200000    /* object definitions per document */
@@ -267,17 +268,6 @@ static bool is_delim(uint8_t c)
 static bool is_regular(uint8_t c)
 {
 	return !is_ws(c) && !is_delim(c);
-}
-
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 typedef struct parser {

@@ -53,6 +53,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 
 #define RTF_MAX_DEPTH 1024                /* group levels whose state is kept */
@@ -505,16 +506,6 @@ static void od_finish(struct rtf *r, bool at_eof)
 	}
 	data = vbuf_steal(&r->od, &len);
 	rtf_object(r, n, data, len, flags, rtf_class);
-}
-
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* ---- the tokenizer ---- */

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 
 #define MAX_BLOCKS 64
@@ -67,21 +68,6 @@ static size_t uu_header(const struct line *l, bool *b64)
 		return 0;
 	i++;
 	return i < l->n ? i : 0;
-}
-
-static int b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 /* Decodes one uuencoded line into b; returns false on a malformed line. */
@@ -216,11 +202,6 @@ static uint16_t crc_ccitt(const uint8_t *p, size_t n, uint16_t crc)
 			crc = (crc & 0x8000) ? (uint16_t)(crc << 1 ^ 0x1021) : (uint16_t)(crc << 1);
 	}
 	return crc;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* 6-bit decode and run-length expansion of the text between the colons */

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../util/bytes.h"
 #include "../../util/vbuf.h"
 
 #define TNEF_SIGNATURE 0x223E9F78u
@@ -101,16 +102,6 @@ struct tnef {
 	bool prop_damage_reported;
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* ---- structure pass ---- */
 
 /*
@@ -166,28 +157,6 @@ static size_t tnef_check(struct tnef *t)
 }
 
 /* ---- MAPI property lists (MS-OXTNEF 2.1.3.4) ---- */
-
-struct cursor {
-	const uint8_t *p;
-	size_t n, off;
-};
-
-static bool cur_u32(struct cursor *c, uint32_t *v)
-{
-	if (4 > c->n - c->off)
-		return false;
-	*v = le32(c->p + c->off);
-	c->off += 4;
-	return true;
-}
-
-static bool cur_skip(struct cursor *c, size_t k)
-{
-	if (k > c->n - c->off)
-		return false;
-	c->off += k;
-	return true;
-}
 
 /* bytes of a fixed-length value as stored (I2 and BOOLEAN are padded to 4) */
 static size_t fixed_size(uint16_t type)
