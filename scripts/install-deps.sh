@@ -11,6 +11,9 @@ libgsf-1-dev libmagic-dev libyara-dev libssl-dev libjansson-dev libsodium-dev
 libcmocka-dev libseccomp-dev zlib1g-dev
 zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage gcab
 python3 yara clamav
+libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3
+postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks
+postgresql postgresql-client
 "
 
 missing=""
@@ -33,6 +36,9 @@ fi
 
 echo "install-deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix must not configure or start a system mail service: vigil runs its
+# own instances under its data folder (scripts/stack.sh).
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null
