@@ -1,5 +1,8 @@
 # vigil - thin wrapper around meson/ninja. See README.md.
-#   make run         install missing packages, build, run the main job
+#   make run         install missing packages, build, scan the generated samples,
+#                    and start the local mail stack under var/ (Postfix ->
+#                    vigil-milter -> Dovecot; scripts/stack.sh); returns
+#   make stop        stop the local mail stack
 #   make check       install missing packages, build, run every test
 #   make check-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench       benchmarks against the peers (writes bench/results/)
@@ -11,7 +14,7 @@ ASAN_BUILD ?= build-asan
 MESON      ?= meson
 NINJA      ?= ninja
 
-.PHONY: all deps build run check check-asan bench fuzz format clean
+.PHONY: all deps build run stop check check-asan bench fuzz format clean
 
 all: build
 
@@ -25,8 +28,14 @@ build: deps $(BUILD)/build.ninja
 	@$(NINJA) -C $(BUILD) | grep -v '^ninja: no work to do' || true
 	@test -x $(BUILD)/src/vigil
 
+STACK_DIR ?= var
+
 run: build
 	@./scripts/run.sh $(BUILD)
+	@VIGIL_BUILD=$(BUILD) ./scripts/stack.sh start $(STACK_DIR)
+
+stop:
+	@./scripts/stack.sh stop $(STACK_DIR)
 
 check: build
 	@./tests/run.sh $(BUILD)
