@@ -442,7 +442,9 @@ control_socket = $RUN/control.sock
 metrics = 127.0.0.1:$METRICS_PORT
 log = $LOG/milter.log
 log_level = info
-user = root
+# empty: stay root (the stack runs as root; nothing is installed for a
+# dedicated user). Production: user = vigil (docs/operations.md).
+user =
 gateway = vigil-demo
 sendmail = $SENDMAIL
 
