@@ -1,0 +1,138 @@
+/* test_milter_config.c - the gateway's configuration and policy decisions. */
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "milter/config.h"
+
+static char *write_conf(const char *text)
+{
+	char *path = g_strdup("/tmp/vigil-milter-conf-XXXXXX");
+	int fd = g_mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static int load(const char *text, struct milter_config *c, char **err)
+{
+	char *p = write_conf(text);
+	int rc = config_load(p, c, err);
+
+	unlink(p);
+	g_free(p);
+	return rc;
+}
+
+static void defaults_are_safe(void **state)
+{
+	struct milter_config c;
+	char *err = NULL;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(load("[milter]\n", &c, &err), 0);
+	assert_int_equal(c.workers, 4);
+	assert_int_equal(c.max_message_size, 64u << 20);
+	assert_int_equal(c.inbound.verdict[2], ACT_QUARANTINE);
+	assert_int_equal(c.outbound.verdict[2], ACT_REJECT);
+	assert_int_equal(c.inbound.error, ACT_TEMPFAIL);
+	assert_int_equal(policy_decide(&c.inbound, 0, -1, NULL, 0, &why), ACT_TAG);
+	assert_int_equal(policy_decide(&c.inbound, 2, 4, NULL, 0, &why), ACT_QUARANTINE);
+	config_free(&c);
+}
+
+static void strongest_rule_wins(void **state)
+{
+	struct milter_config c;
+	char *err = NULL;
+	const char *why;
+	const char *ids[] = {"name.double_extension", "ioc.hash"};
+
+	(void)state;
+	assert_int_equal(load("[policy.inbound]\n"
+	                      "clean = accept\nsuspicious = tag\nmalicious = quarantine\n"
+	                      "severity.high = hold\nfinding.ioc.* = reject\n"
+	                      "finding.name.* = tempfail\n",
+	                      &c, &err),
+	                 0);
+	assert_int_equal(policy_decide(&c.inbound, 0, -1, NULL, 0, &why), ACT_ACCEPT);
+	/* a suspicious verdict with a high finding: hold beats tag */
+	assert_int_equal(policy_decide(&c.inbound, 1, 3, ids, 1, &why), ACT_HOLD);
+	assert_string_equal(why, "severity");
+	/* an indicator hit rejects, whatever the verdict says */
+	assert_int_equal(policy_decide(&c.inbound, 2, 4, ids, 2, &why), ACT_REJECT);
+	assert_string_equal(why, "ioc.*");
+	/* a weaker finding rule never lowers the action */
+	assert_int_equal(policy_decide(&c.inbound, 2, 4, ids, 1, &why), ACT_QUARANTINE);
+	config_free(&c);
+}
+
+static void mistakes_are_named(void **state)
+{
+	struct milter_config c;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_not_equal(load("[policy.inbound]\nmalicious = quarantien\n", &c, &err), 0);
+	assert_non_null(strstr(err, "malicious = quarantien"));
+	g_free(err);
+	config_free(&c);
+	err = NULL;
+	assert_int_not_equal(load("[policy.outbound]\nerror = accept\n", &c, &err), 0);
+	assert_non_null(strstr(err, "never be accepted"));
+	g_free(err);
+	config_free(&c);
+	err = NULL;
+	assert_int_not_equal(load("[milter]\nmax_message_size = lots\n", &c, &err), 0);
+	assert_non_null(strstr(err, "max_message_size"));
+	g_free(err);
+	config_free(&c);
+	err = NULL;
+	assert_int_not_equal(load("[network]\ninternal_networks = 10.0.0.0/33\n", &c, &err), 0);
+	assert_non_null(strstr(err, "10.0.0.0/33"));
+	g_free(err);
+	config_free(&c);
+	err = NULL;
+	assert_int_not_equal(load("[policy.inbound]\nmalware = reject\n", &c, &err), 0);
+	assert_non_null(strstr(err, "unknown key"));
+	g_free(err);
+	config_free(&c);
+}
+
+static void internal_networks(void **state)
+{
+	struct milter_config c;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        load("[network]\ninternal_networks = 10.20.0.0/16; 192.0.2.7; 2001:db8::/32\n"
+	             "[milter]\nsendmail = /usr/sbin/sendmail -C /x/etc\n",
+	             &c, &err),
+	        0);
+	assert_true(config_internal_addr(&c, "10.20.255.1"));
+	assert_false(config_internal_addr(&c, "10.21.0.1"));
+	assert_true(config_internal_addr(&c, "192.0.2.7"));
+	assert_false(config_internal_addr(&c, "192.0.2.8"));
+	assert_true(config_internal_addr(&c, "2001:db8:1::5"));
+	assert_false(config_internal_addr(&c, "2001:db9::1"));
+	assert_false(config_internal_addr(&c, "not an address"));
+	assert_string_equal(c.sendmail[0], "/usr/sbin/sendmail");
+	assert_string_equal(c.sendmail[2], "/x/etc");
+	assert_null(c.sendmail[3]);
+	config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(defaults_are_safe),
+	        cmocka_unit_test(strongest_rule_wins),
+	        cmocka_unit_test(mistakes_are_named),
+	        cmocka_unit_test(internal_networks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
