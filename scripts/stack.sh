@@ -437,6 +437,8 @@ max_message_size = $MAX_MESSAGE_SIZE
 spool_dir = $VG/spool
 quarantine_dir = $VG/quarantine
 journal_dir = $VG/journal
+# the scan workers' socket (kept apart from BASE/run, which Postfix can enter)
+run_dir = $VG/run
 db = sqlite:$VG/vigil.db
 control_socket = $RUN/control.sock
 metrics = 127.0.0.1:$METRICS_PORT
@@ -520,6 +522,12 @@ start_dovecot() {
 
 start_milter() {
 	if ! milter_enabled; then
+		if pid=$(milter_pid); then
+			say "vigil-milter: $MILTER_BIN is gone; stopping the running one (pid $pid)"
+			kill -TERM "$pid" 2>/dev/null || true
+			stop_wait vigil-milter "$pid" 30
+			rm -f "$MILTER_PIDFILE"
+		fi
 		return 0
 	fi
 	if pid=$(milter_pid); then
@@ -588,6 +596,7 @@ for u in o["units"]:
     print("    %-22s %-18s %2d staff, e.g. %s" % (u["short"], u["region"], len(s), s[0]["email"]))' "$BASE/org.json")
 	eicar=$(sample wrapped/zip_in_zip.eml)
 	lure=$(sample demo/01_congvan_123.eml)
+	news=$(sample demo/03_bantin_noibo.eml)
 	cat <<EOF
 
 == vigil mail stack ($BASE)
@@ -607,9 +616,19 @@ $first
   swaks --server 127.0.0.1:$SMTP_PORT --from doitac@doitac.example --to nguyen.van.an@$DOMAIN \\
         --header "Subject: Cong van so 123" --body "Kinh gui anh An" --attach @$TOP/README.md
 EOF
-	[ -z "$lure" ] || echo "  swaks --server 127.0.0.1:$SMTP_PORT --from vanthu@bhxh-gov-vn.example --to tran.thi.binh@$DOMAIN --data @$lure"
-	[ -z "$eicar" ] || echo "  swaks --server 127.0.0.1:$SMTP_PORT --from x@attacker.example --to le.hoang.cuong@$DOMAIN --data @$eicar   # EICAR in a zip in a zip"
-	[ -n "$eicar" ] || echo "  (the EICAR samples appear in $BUILD_DIR/samples/ after scripts/run.sh)"
+	if [ -n "$lure" ]; then
+		cat <<EOF
+  the generated samples (outcome with vigil-milter and the default policy):
+  swaks --server 127.0.0.1:$SMTP_PORT --from ttcntt@doitac.example --to nguyen.van.an@$DOMAIN --data @$news
+        # an internal newsletter: clean, delivered with X-Vigil-Verdict: clean
+  swaks --server 127.0.0.1:$SMTP_PORT --from vanthu@bhxh-gov-vn.example --to tran.thi.binh@$DOMAIN --data @$lure
+        # a forged official dispatch carrying CongVan_123.pdf.exe: malicious, quarantined
+  swaks --server 127.0.0.1:$SMTP_PORT --from x@attacker.example --to le.hoang.cuong@$DOMAIN --data @$eicar
+        # EICAR and a known spyware hash in a zip in a zip: rejected with 550
+EOF
+	else
+		echo "  (scripts/run.sh generates sample messages into $BUILD_DIR/samples/ to send)"
+	fi
 	cat <<EOF
 
 == look at the result (IMAP with curl; UIDs count from 1)
@@ -621,8 +640,9 @@ EOF
 EOF
 	if milter_enabled; then
 		cat <<EOF
-  ls $VG/quarantine/msg/            quarantined messages (<id>.eml + <id>.json)
+  $VIGIL_BIN quarantine list --config $MILTER_CONF      (files: $VG/quarantine/msg/)
   $VIGIL_BIN quarantine release ID --config $MILTER_CONF --yes
+  $VIGIL_BIN milter status --config $MILTER_CONF         (workers, rules, store)
 EOF
 	fi
 	cat <<EOF
