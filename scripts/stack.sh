@@ -20,7 +20,9 @@
 # waited for (socket present) before Postfix starts; Postfix then refuses mail
 # with a 4xx when the milter does not answer (milter_default_action =
 # tempfail). Without the binary Postfix runs WITHOUT a milter and `status`
-# says so loudly.
+# says so loudly. The milter stays root here (user = empty): only root may
+# run this Postfix instance's sendmail (-C), which quarantine release uses;
+# see docs/operations.md.
 #
 # start  generates the configuration (re-generated on every start; a running
 #        service whose configuration changed is reloaded), starts what is not
