@@ -54,7 +54,7 @@ void quar_close(quar *q);
  * record). Returns QUAR_OK only once both files are on disk.
  */
 int quar_put(quar *q, const char *id, int fd, const uint8_t *data, size_t len,
-	     const char *record_json, char **err);
+             const char *record_json, char **err);
 
 /* Metadata of one message (JSON text, free()), or QUAR_ENOTFOUND. */
 int quar_get(quar *q, const char *id, char **meta_json, char **err);
@@ -63,7 +63,7 @@ char *quar_message_path(quar *q, const char *id);
 
 /* Calls fn for every entry (newest first) with its metadata JSON. */
 int quar_list(quar *q, void (*fn)(const char *id, const char *meta_json, void *arg), void *arg,
-	      char **err);
+              char **err);
 
 /*
  * Re-injects a quarantined message: sendmail_argv is the MTA's sendmail
@@ -72,10 +72,18 @@ int quar_list(quar *q, void (*fn)(const char *id, const char *meta_json, void *a
  * recorded as released_by.
  */
 int quar_release(quar *q, const char *id, const char *const *sendmail_argv, const char *who,
-		 char **err);
+                 char **err);
 int quar_delete(quar *q, const char *id, const char *who, char **err);
 
 /* The milter's side of a release: see the module comment. */
 int quar_release_seen(quar *q, const char *header_value);
+
+/*
+ * Added with the implementation (quarantine.c); nothing above changed.
+ */
+/* 1 if id is a quarantine id: exactly 32 lower-case hex characters. */
+int quar_id_valid(const char *id);
+/* English name of a QUAR_* error code, e.g. "wrong state". */
+const char *quar_strerror(int code);
 
 #endif
