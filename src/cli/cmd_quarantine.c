@@ -133,6 +133,26 @@ static const char *qcli_state_label(const char *state)
 	return state != NULL ? _(state) : "?";
 }
 
+/* history events as sentences (the event names are the file format) */
+static const char *qcli_event_label(const char *event)
+{
+	static const char *const map[][2] = {
+	        {"quarantined", "put in the quarantine"},
+	        {"release-started", "release started"},
+	        {"release-failed", "release failed"},
+	        {"released", "released: sendmail took it"},
+	        {"delivered", "first copy let through by vigil-milter"},
+	        {"deleted", "deleted"},
+	};
+
+	if (event == NULL)
+		return "?";
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(map[i][0], event) == 0)
+			return _(map[i][1]);
+	return event;
+}
+
 /* ---- where the quarantine is ---- */
 
 static char **qcli_split_argv(const char *s)
@@ -351,7 +371,7 @@ static void qcli_field(const char *label, const char *value)
 	char *l = g_strdup_printf("%s:", label);
 
 	fputs("  ", stdout);
-	qcli_pad(stdout, l, 22);
+	qcli_pad(stdout, l, 24);
 	qcli_put(stdout, value != NULL && *value ? value : "-", 0);
 	fputc('\n', stdout);
 	g_free(l);
@@ -375,7 +395,19 @@ static void qcli_show_findings(const json_t *rec)
 	json_array_foreach(fs, i, f)
 	{
 		const json_t *att = json_object_get(f, "attack");
-		char *attack = qcli_join(att, 20);
+		char *attack;
+
+		/* a record has "T1566.001,T1204.002"; a scan report an array */
+		if (json_is_string(att)) {
+			char **parts = g_strsplit(json_string_value(att), ",", 20);
+
+			for (char **p = parts; *p != NULL; p++)
+				g_strstrip(*p);
+			attack = g_strjoinv(", ", parts);
+			g_strfreev(parts);
+		} else {
+			attack = qcli_join(att, 20);
+		}
 		const char *ev = qcli_str(f, "evidence");
 
 		printf("  [");
@@ -443,7 +475,7 @@ static void qcli_show_history(const json_t *m)
 		char when[40];
 
 		qcli_time(qcli_int(e, "ms"), when, sizeof when, true);
-		printf("  %s  %s", when, qcli_str(e, "event") ? _(qcli_str(e, "event")) : "?");
+		printf("  %s  %s", when, qcli_event_label(qcli_str(e, "event")));
 		if (qcli_str(e, "by") != NULL) {
 			printf(" (%s ", _("by"));
 			qcli_put(stdout, qcli_str(e, "by"), 80);
@@ -577,10 +609,10 @@ static int qcli_show(struct qcli *c, const char *id)
 	}
 	if (qcli_str(m, "last_error") != NULL)
 		qcli_field(_("Last error"), qcli_str(m, "last_error"));
-	qcli_show_findings(rec);
-	qcli_show_attachments(rec);
 	if (json_array_size(json_object_get(rec, "urls")) > 0)
 		qcli_field_list(_("URLs"), json_object_get(rec, "urls"));
+	qcli_show_findings(rec);
+	qcli_show_attachments(rec);
 	qcli_show_history(m);
 	rc = EXIT_CLEAN;
 out:
