@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/file.h>
@@ -765,6 +766,93 @@ static void milter_on_path_during_sendmail(void **state)
 	assert_int_equal(calls(f), 1);
 }
 
+static void sendmail_failed_but_queued(void **state)
+{
+	struct fx *f = *state;
+	char *hdr, *p;
+	json_t *m;
+
+	/* sendmail queued the copy, then exited non-zero: the state goes back
+	 * to quarantined, and when the copy reaches the milter it is the first
+	 * (a release was started), and the message is released after all */
+	put_msg(f, ID1, MSG_CRLF);
+	set_exit(f, "1");
+	assert_int_equal(quar_release(f->q, ID1, sendmail_argv(f), "alice", NULL), QUAR_ESENDMAIL);
+	assert_state(f, ID1, "quarantined");
+	hdr = release_header(f, 0);
+	assert_int_equal(quar_release_seen(f->q, hdr), QUAR_RELEASE_FIRST);
+	m = meta(f, ID1);
+	assert_string_equal(json_string_value(json_object_get(m, "state")), "released");
+	assert_string_equal(json_string_value(json_object_get(m, "released_via")), "vigil-milter");
+	json_decref(m);
+	assert_int_equal(quar_release(f->q, ID1, sendmail_argv(f), "alice", NULL), QUAR_ESTATE);
+	assert_int_equal(calls(f), 1);
+	g_free(hdr);
+
+	/* the milter let the copy through while sendmail ran, then sendmail
+	 * failed: the message was delivered, so the release succeeded */
+	put_msg(f, ID2, MSG_CRLF);
+	p = path_in(f->tools, "milter");
+	write_file(p, "", 0644);
+	g_free(p);
+	assert_int_equal(quar_release(f->q, ID2, sendmail_argv(f), "alice", NULL), QUAR_OK);
+	m = meta(f, ID2);
+	assert_string_equal(json_string_value(json_object_get(m, "state")), "released");
+	assert_string_equal(json_string_value(json_object_get(m, "released_by")), "alice");
+	assert_non_null(strstr(json_string_value(json_object_get(m, "last_error")), "status 1"));
+	json_decref(m);
+}
+
+struct racer {
+	quar *q;
+	const char *hdr;
+	pthread_barrier_t *go;
+	int ans;
+};
+
+static void *race_seen(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->go);
+	r->ans = quar_release_seen(r->q, r->hdr);
+	return NULL;
+}
+
+static void concurrent_copies_one_first(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 8 };
+	pthread_t th[N];
+	struct racer r[N];
+	pthread_barrier_t go;
+	quar *other = NULL;
+	char *hdr;
+	int first = 0, dup = 0;
+
+	/* eight copies reach eight milter threads at once (half of them on
+	 * a second handle, as a second milter process would): one is first */
+	put_msg(f, ID1, MSG_CRLF);
+	assert_int_equal(quar_release(f->q, ID1, sendmail_argv(f), "alice", NULL), QUAR_OK);
+	hdr = release_header(f, 0);
+	assert_int_equal(quar_open(f->dir, &other, NULL), QUAR_OK);
+	pthread_barrier_init(&go, NULL, N);
+	for (int i = 0; i < N; i++) {
+		r[i] = (struct racer){.q = i % 2 ? other : f->q, .hdr = hdr, .go = &go, .ans = -1};
+		assert_int_equal(pthread_create(&th[i], NULL, race_seen, &r[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		first += r[i].ans == QUAR_RELEASE_FIRST;
+		dup += r[i].ans == QUAR_RELEASE_DUPLICATE;
+	}
+	assert_int_equal(first, 1);
+	assert_int_equal(dup, N - 1);
+	pthread_barrier_destroy(&go);
+	quar_close(other);
+	g_free(hdr);
+}
+
 /* the metadata as step 1 of a release leaves it, before its outcome */
 static void crash_in_releasing(struct fx *f, const char *id)
 {
@@ -1044,7 +1132,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(release_seen_first_then_duplicate, setup, teardown),
 	        cmocka_unit_test_setup_teardown(release_seen_rejects_forgeries, setup, teardown),
 	        cmocka_unit_test_setup_teardown(milter_on_path_during_sendmail, setup, teardown),
+	        cmocka_unit_test_setup_teardown(sendmail_failed_but_queued, setup, teardown),
 	        cmocka_unit_test_setup_teardown(crash_then_retry_delivers_once, setup, teardown),
+	        cmocka_unit_test_setup_teardown(concurrent_copies_one_first, setup, teardown),
 	        cmocka_unit_test_setup_teardown(concurrent_release_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(delete_keeps_record, setup, teardown),
 	        cmocka_unit_test_setup_teardown(disk_full_leaves_nothing, setup, teardown),
