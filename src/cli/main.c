@@ -13,11 +13,11 @@ static void usage(FILE *out)
 	        "Usage: vigil COMMAND [OPTIONS] ...\n"
 	        "vigil %s - email spyware detection and response\n\n"
 	        "Commands:\n"
-	        "  scan      scan emails and files and explain the verdict\n"
-	        "  extract   write every object inside a message to a folder\n"
-	        "  milter    talk to a running vigil-milter (reload, status, metrics)\n"
+	        "  scan        scan emails and files and explain the verdict\n"
+	        "  extract     write every object inside a message to a folder\n"
+	        "  milter      talk to a running vigil-milter (reload, status, metrics)\n"
 	        "  quarantine  list, show, release or delete quarantined messages\n"
-	        "  version   print the version\n\n"
+	        "  version     print the version\n\n"
 	        "Run 'vigil COMMAND --help' for the options of a command.\n",
 	        VIGIL_VERSION);
 }
