@@ -61,5 +61,6 @@ unsigned char *input_read(const struct input *in, size_t max, size_t *len, bool 
 int cmd_scan(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
 
 #endif

@@ -13,10 +13,11 @@ static void usage(FILE *out)
 	        "Usage: vigil COMMAND [OPTIONS] ...\n"
 	        "vigil %s - email spyware detection and response\n\n"
 	        "Commands:\n"
-	        "  scan      scan emails and files and explain the verdict\n"
-	        "  extract   write every object inside a message to a folder\n"
-	        "  milter    talk to a running vigil-milter (reload, status, metrics)\n"
-	        "  version   print the version\n\n"
+	        "  scan        scan emails and files and explain the verdict\n"
+	        "  extract     write every object inside a message to a folder\n"
+	        "  milter      talk to a running vigil-milter (reload, status, metrics)\n"
+	        "  quarantine  list, show, release or delete quarantined messages\n"
+	        "  version     print the version\n\n"
 	        "Run 'vigil COMMAND --help' for the options of a command.\n",
 	        VIGIL_VERSION);
 }
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
 		return cmd_extract(argc - 1, argv + 1);
 	if (strcmp(argv[1], "milter") == 0)
 		return cmd_milter(argc - 1, argv + 1);
+	if (strcmp(argv[1], "quarantine") == 0)
+		return cmd_quarantine(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return EXIT_CLEAN;

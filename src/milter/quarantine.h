@@ -78,4 +78,12 @@ int quar_delete(quar *q, const char *id, const char *who, char **err);
 /* The milter's side of a release: see the module comment. */
 int quar_release_seen(quar *q, const char *header_value);
 
+/*
+ * Added with the implementation (quarantine.c); nothing above changed.
+ */
+/* 1 if id is a quarantine id: exactly 32 lower-case hex characters. */
+int quar_id_valid(const char *id);
+/* English name of a QUAR_* error code, e.g. "wrong state". */
+const char *quar_strerror(int code);
+
 #endif
