@@ -39,6 +39,8 @@
 #   VIGIL_DEMO_PASSWORD (the password of every demo mailbox: vigil-demo)
 #   VIGIL_MAX_MESSAGE_SIZE (vigil-milter's max_message_size: 25m)
 #   VIGIL_SCAN_TIMEOUT (vigil-milter's scan_timeout: 60)  VIGIL_WORKERS (2)
+#   VIGIL_WORKER_MEMORY (vigil-milter's worker_memory: 2g; 0 = no limit, which
+#   AddressSanitizer builds need)
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,7 +98,7 @@ MAIL_GROUP=nogroup
 
 # settings: from the environment, else from the last start, else defaults
 unset REC_SMTP_PORT REC_LMTP_PORT REC_IMAP_PORT REC_METRICS_PORT REC_BUILD_DIR REC_PASSWORD \
-	REC_MAX_MESSAGE_SIZE REC_SCAN_TIMEOUT REC_WORKERS
+	REC_MAX_MESSAGE_SIZE REC_SCAN_TIMEOUT REC_WORKERS REC_WORKER_MEMORY
 if [ -f "$ENVFILE" ]; then
 	# shellcheck disable=SC1090
 	. "$ENVFILE"
@@ -111,6 +113,7 @@ PASSWORD=${VIGIL_DEMO_PASSWORD:-${REC_PASSWORD:-vigil-demo}}
 MAX_MESSAGE_SIZE=${VIGIL_MAX_MESSAGE_SIZE:-${REC_MAX_MESSAGE_SIZE:-25m}}
 SCAN_TIMEOUT=${VIGIL_SCAN_TIMEOUT:-${REC_SCAN_TIMEOUT:-60}}
 WORKERS=${VIGIL_WORKERS:-${REC_WORKERS:-2}}
+WORKER_MEMORY=${VIGIL_WORKER_MEMORY:-${REC_WORKER_MEMORY:-2g}}
 MILTER_BIN="$BUILD_DIR/src/vigil-milter"
 VIGIL_BIN="$BUILD_DIR/src/vigil"
 # the sendmail of this Postfix instance (quarantine release re-injects with it)
@@ -436,6 +439,7 @@ socket = unix:$MILTER_SOCK
 workers = $WORKERS
 scan_timeout = $SCAN_TIMEOUT
 max_message_size = $MAX_MESSAGE_SIZE
+worker_memory = $WORKER_MEMORY
 spool_dir = $VG/spool
 quarantine_dir = $VG/quarantine
 journal_dir = $VG/journal
@@ -499,6 +503,7 @@ REC_PASSWORD='$PASSWORD'
 REC_MAX_MESSAGE_SIZE=$MAX_MESSAGE_SIZE
 REC_SCAN_TIMEOUT=$SCAN_TIMEOUT
 REC_WORKERS=$WORKERS
+REC_WORKER_MEMORY=$WORKER_MEMORY
 EOF
 	mv -f "$ENVFILE.new" "$ENVFILE"
 }

@@ -150,7 +150,10 @@ class Stack:
                         VIGIL_LMTP_PORT=str(self.lmtp), VIGIL_IMAP_PORT=str(self.imap),
                         VIGIL_METRICS_PORT=str(self.metrics), VIGIL_BUILD=BUILD,
                         VIGIL_DEMO_PASSWORD=PASSWORD, VIGIL_MAX_MESSAGE_SIZE=str(MAX_MESSAGE),
-                        VIGIL_SCAN_TIMEOUT="30", VIGIL_WORKERS="2")
+                        VIGIL_SCAN_TIMEOUT="30", VIGIL_WORKERS="2",
+                        # AddressSanitizer reserves terabytes of address space:
+                        # no RLIMIT_AS for sanitized scan workers
+                        VIGIL_WORKER_MEMORY="0" if vtest.SANITIZED else "2g")
         self.etc = os.path.join(self.base, "postfix", "etc")
         self.quarantine = os.path.join(self.base, "vigil", "quarantine", "msg")
         self.milter_conf = os.path.join(self.base, "vigil", "milter.conf")
