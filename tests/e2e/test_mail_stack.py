@@ -45,7 +45,6 @@ With build/src/vigil-milter present these are asserted too (never skipped):
 """
 import email
 import email.policy
-import hashlib
 import json
 import os
 import re
