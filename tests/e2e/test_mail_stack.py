@@ -41,7 +41,10 @@ With build/src/vigil-milter present these are asserted too (never skipped):
   - a scan worker killed (SIGKILL) in the middle of a slow message loses
     nothing: senders retry on 4xx like an MTA, and every message sent ends
     exactly once as delivered, quarantined or rejected; the Postfix queue
-    drains; the milter replaces the worker.
+    drains; the milter replaces the worker;
+  - with vigil-milter stopped, SMTP mail gets a 4xx and mail from sendmail
+    waits in Postfix's queue, neither delivered; start brings the milter
+    back and the queued message arrives scanned.
 """
 import email
 import email.policy
@@ -701,6 +704,37 @@ def check_worker_kill(st):
                 "%s -> %s" % (restarts0, st_now.get("worker_restarts")))
 
 
+def check_milter_down(st):
+    """milter_default_action = tempfail: with vigil-milter down nothing is
+    delivered unscanned, over SMTP (4xx) or through sendmail (stays queued)."""
+    an = "nguyen.van.an@" + DOMAIN
+    pid = milter_pid(st)
+    os.kill(pid, signal.SIGTERM)
+    C.check(wait_for(lambda: not alive(pid), 30) is not None, "vigil-milter stops on SIGTERM")
+    rc, out = st.cmd("status")
+    C.check(rc == 3 and "vigil-milter  not running" in out,
+            "status exits 3 and says vigil-milter is not running", out)
+    tok = token("down")
+    r = st.swaks(an, msg(tok, an, ms.text("Khi milter dừng %s\n" % tok)))
+    C.check(r.code.startswith("4"), "with the milter down SMTP mail gets a 4xx", repr(r))
+    tok2 = token("downlocal")
+    rc, out = run(["/usr/sbin/sendmail", "-C", st.etc, "-f", "vanthu@" + DOMAIN, "--", an],
+                  stdin=msg(tok2, an, ms.text("Gửi qua sendmail %s\n" % tok2)))
+    C.check(rc == 0, "sendmail (-C the instance) takes a message while the milter is down", out)
+    time.sleep(3)
+    C.check(not st.queue_empty() and st.with_token(an, tok2) == [] and
+            st.with_token(an, tok) == [],
+            "neither message is delivered unscanned; the sendmail one waits in Postfix's queue")
+    rc, out = st.cmd("start")
+    C.check(rc == 0 and "vigil-milter: started" in out and "postfix: already running" in out,
+            "start brings the milter back and leaves Postfix running", out[:500])
+    st.drain(30)
+    got = wait_for(lambda: st.with_token(an, tok2), 30)
+    C.check(got is not None and len(got) == 1 and
+            hdrs(got[0], "X-Vigil-Verdict") == ["clean"],
+            "the queued message is delivered once the milter is back, scanned (X-Vigil-Verdict)")
+
+
 def check_stop(st):
     pids = {k: v for k, v in st.pids().items() if v}
     rc, out = st.cmd("stop")
@@ -742,6 +776,7 @@ def main():
                 check_release(st, qid, rcpt)
                 check_malformed(st)
                 check_worker_kill(st)
+                check_milter_down(st)
                 timings.append("milter checks %.1fs" % (time.monotonic() - t1))
             else:
                 check_no_milter(st)
