@@ -10,9 +10,19 @@
  * once. A database newer than this program is refused (an older program
  * must not write records a newer schema would read wrongly).
  *
+ * Layout: a message's child rows (recipients, header addresses,
+ * attachments, URLs, domains, findings) have the key id = msg * 65536 +
+ * their position in the record's list, so they sit together, in order,
+ * at the end of their table: a record's rows are one key range, appended
+ * to one page, with no second index to keep per table (the store's speed
+ * is the number of pages a commit writes: docs/store.md). Deleting a
+ * message means deleting that range from each child table; there are no
+ * foreign keys, whose cascades would need an index on msg per table.
+ *
  * Rules for new migrations: append, never edit an applied one; SQL both
- * engines accept ("@ID@" is the one spelled per engine: the identity
- * primary key); an index for every column a hunt searches by. Indexed text
+ * engines accept ("@ID@" and "@KEY@" are spelled per engine: an identity
+ * primary key, and a plain integer key that is SQLite's rowid); an index
+ * for every column a hunt searches by. Indexed text
  * is bounded by the store's clipping (store.h), well under PostgreSQL's
  * b-tree row limit (about 2,700 bytes); URLs, which may be longer, are
  * searched through their host.
@@ -60,27 +70,25 @@ static const struct migration migrations[] = {
          "CREATE INDEX messages_env_from ON messages (env_from_lc);"
          "CREATE INDEX messages_env_from_domain ON messages (env_from_domain);"
          "CREATE TABLE recipients ("
-         " msg BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
-         " pos INTEGER NOT NULL,"
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
          " addr TEXT NOT NULL,"
          " addr_lc TEXT NOT NULL,"
-         " domain TEXT NOT NULL,"
-         " PRIMARY KEY (msg, pos))@WR@;"
+         " domain TEXT NOT NULL);"
          "CREATE INDEX recipients_addr ON recipients (addr_lc);"
          "CREATE INDEX recipients_domain ON recipients (domain);"
          "CREATE TABLE header_addrs ("
-         " msg BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
          " field TEXT NOT NULL CHECK (field IN ('from', 'to')),"
-         " pos INTEGER NOT NULL,"
          " addr TEXT NOT NULL,"
          " addr_lc TEXT NOT NULL,"
-         " domain TEXT NOT NULL,"
-         " PRIMARY KEY (msg, field, pos))@WR@;"
+         " domain TEXT NOT NULL);"
          "CREATE INDEX header_addrs_from ON header_addrs (addr_lc) WHERE field = 'from';"
          "CREATE INDEX header_addrs_from_domain ON header_addrs (domain) WHERE field = 'from';"
          "CREATE TABLE attachments ("
-         " msg BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
-         " pos INTEGER NOT NULL,"
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
          " path TEXT NOT NULL,"
          " name TEXT,"
          " type TEXT,"
@@ -89,34 +97,30 @@ static const struct migration migrations[] = {
          " sha1 TEXT,"
          " md5 TEXT,"
          " size BIGINT NOT NULL,"
-         " depth INTEGER NOT NULL,"
-         " PRIMARY KEY (msg, pos))@WR@;"
+         " depth INTEGER NOT NULL);"
          "CREATE INDEX attachments_sha256 ON attachments (sha256);"
          "CREATE INDEX attachments_sha1 ON attachments (sha1);"
          "CREATE INDEX attachments_md5 ON attachments (md5);"
          "CREATE TABLE urls ("
-         " msg BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
-         " pos INTEGER NOT NULL,"
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
          " url TEXT NOT NULL,"
-         " host TEXT NOT NULL,"
-         " PRIMARY KEY (msg, pos))@WR@;"
+         " host TEXT NOT NULL);"
          "CREATE TABLE domains ("
-         " msg BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
-         " pos INTEGER NOT NULL,"
-         " domain TEXT NOT NULL,"
-         " PRIMARY KEY (msg, pos))@WR@;"
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " domain TEXT NOT NULL);"
          "CREATE INDEX domains_domain ON domains (domain);"
          "CREATE TABLE findings ("
-         " msg BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
-         " pos INTEGER NOT NULL,"
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
          " fid TEXT NOT NULL,"
          " severity TEXT NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high',"
          "  'critical')),"
          " title TEXT,"
          " object TEXT,"
          " attack TEXT,"
-         " evidence TEXT,"
-         " PRIMARY KEY (msg, pos))@WR@;"
+         " evidence TEXT);"
          "CREATE INDEX findings_fid ON findings (fid);"},
 };
 
@@ -156,7 +160,8 @@ static int apply(const struct store_driver *drv, void *conn, const struct migrat
 	};
 	int rc;
 
-	g_string_replace(sql, "@WR@", drv == &store_pg_driver ? "" : " WITHOUT ROWID", 0);
+	g_string_replace(sql, "@KEY@",
+	                 drv == &store_pg_driver ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY", 0);
 	g_string_replace(sql, "@ID@",
 	                 drv == &store_pg_driver ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 	                                         : "INTEGER PRIMARY KEY",

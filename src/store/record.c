@@ -38,28 +38,30 @@ static const char *const sql_text[SQL_MAX] = {
                 "subject, verdict, score, action, quarantine_id, size, scan_ms, drill, clipped, "
                 "stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (uid) DO NOTHING RETURNING id",
-        [SQL_INSERT_RCPT] = "INSERT INTO recipients (msg, pos, addr, addr_lc, domain) "
+        /* child rows: id = msg * 65536 + position in the list (migrations.c) */
+        [SQL_INSERT_RCPT] = "INSERT INTO recipients (id, msg, addr, addr_lc, domain) "
                             "VALUES (?, ?, ?, ?, ?)",
-        [SQL_INSERT_HDR] = "INSERT INTO header_addrs (msg, field, pos, addr, addr_lc, domain) "
+        [SQL_INSERT_HDR] = "INSERT INTO header_addrs (id, msg, field, addr, addr_lc, domain) "
                            "VALUES (?, ?, ?, ?, ?, ?)",
-        [SQL_INSERT_ATT] = "INSERT INTO attachments (msg, pos, path, name, type, mime, sha256, "
+        [SQL_INSERT_ATT] = "INSERT INTO attachments (id, msg, path, name, type, mime, sha256, "
                            "sha1, md5, size, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [SQL_INSERT_URL] = "INSERT INTO urls (msg, pos, url, host) VALUES (?, ?, ?, ?)",
-        [SQL_INSERT_DOMAIN] = "INSERT INTO domains (msg, pos, domain) VALUES (?, ?, ?)",
-        [SQL_INSERT_FINDING] = "INSERT INTO findings (msg, pos, fid, severity, title, object, "
+        [SQL_INSERT_URL] = "INSERT INTO urls (id, msg, url, host) VALUES (?, ?, ?, ?)",
+        [SQL_INSERT_DOMAIN] = "INSERT INTO domains (id, msg, domain) VALUES (?, ?, ?)",
+        [SQL_INSERT_FINDING] = "INSERT INTO findings (id, msg, fid, severity, title, object, "
                                "attack, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [SQL_GET_MESSAGE] =
                 "SELECT id, uid, gateway, queue_id, message_id, date_header, received_ms, "
                 "direction, client_addr, env_from, subject, verdict, score, action, quarantine_id, "
                 "size, scan_ms, drill, clipped FROM messages WHERE uid = ?",
-        [SQL_GET_RCPTS] = "SELECT addr FROM recipients WHERE msg = ? ORDER BY pos",
-        [SQL_GET_HDRS] = "SELECT field, addr FROM header_addrs WHERE msg = ? ORDER BY field, pos",
+        [SQL_GET_RCPTS] = "SELECT addr FROM recipients WHERE id BETWEEN ? AND ? ORDER BY id",
+        [SQL_GET_HDRS] =
+                "SELECT field, addr FROM header_addrs WHERE id BETWEEN ? AND ? ORDER BY id",
         [SQL_GET_ATTS] = "SELECT path, name, type, mime, sha256, sha1, md5, size, depth "
-                         "FROM attachments WHERE msg = ? ORDER BY pos",
-        [SQL_GET_URLS] = "SELECT url FROM urls WHERE msg = ? ORDER BY pos",
-        [SQL_GET_DOMAINS] = "SELECT domain FROM domains WHERE msg = ? ORDER BY pos",
+                         "FROM attachments WHERE id BETWEEN ? AND ? ORDER BY id",
+        [SQL_GET_URLS] = "SELECT url FROM urls WHERE id BETWEEN ? AND ? ORDER BY id",
+        [SQL_GET_DOMAINS] = "SELECT domain FROM domains WHERE id BETWEEN ? AND ? ORDER BY id",
         [SQL_GET_FINDINGS] = "SELECT fid, severity, title, object, attack, evidence "
-                             "FROM findings WHERE msg = ? ORDER BY pos",
+                             "FROM findings WHERE id BETWEEN ? AND ? ORDER BY id",
         [SQL_SAVEPOINT] = "SAVEPOINT rec",
         [SQL_RELEASE] = "RELEASE rec",
         [SQL_ROLLBACK_TO] = "ROLLBACK TO rec",
@@ -303,12 +305,22 @@ static int got_id(void *ctx, const struct store_val *cols, int ncols)
 	return 0;
 }
 
+/* The key of a message's child row: its rows are one range (migrations.c). */
+#define STORE_CHILD_SHIFT 16
+_Static_assert(2 * STORE_MAX_ITEMS < (1 << STORE_CHILD_SHIFT), "child keys overlap");
+
+static struct store_val child_key(const struct put *p, size_t i)
+{
+	return vi(p->id * (1 << STORE_CHILD_SHIFT) + (int64_t)i);
+}
+
 static int run(struct put *p, int sid, const struct store_val *v, int nv)
 {
 	return p->drv->query(p->conn, sid, sql_text[sid], v, nv, NULL, NULL, p->err);
 }
 
-static int put_addrs(struct put *p, struct norm *n, int sid, const char *field,
+/* Addresses; base: the position of the first (To follows From). */
+static int put_addrs(struct put *p, struct norm *n, int sid, const char *field, size_t base,
                      const char *const *v, size_t count, size_t max)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -316,10 +328,10 @@ static int put_addrs(struct put *p, struct norm *n, int sid, const char *field,
 		struct store_val r[6];
 		int k = 0, rc;
 
+		r[k++] = child_key(p, base + i);
 		r[k++] = vi(p->id);
 		if (field != NULL)
 			r[k++] = vt(field);
-		r[k++] = vi((int64_t)i);
 		r[k++] = vt(a);
 		r[k++] = vt(lc);
 		r[k++] = vt(addr_domain(lc));
@@ -390,14 +402,14 @@ static int put_children(struct put *p, struct norm *n, const struct store_msg *m
 	size_t c;
 	int rc;
 
-	rc = put_addrs(p, n, SQL_INSERT_RCPT, NULL, m->env_rcpts, items(n, m->n_env_rcpts),
+	rc = put_addrs(p, n, SQL_INSERT_RCPT, NULL, 0, m->env_rcpts, items(n, m->n_env_rcpts),
 	               STORE_MAX_ADDR);
 	if (rc == STORE_OK)
-		rc = put_addrs(p, n, SQL_INSERT_HDR, "from", m->hdr_from, items(n, m->n_hdr_from),
-		               STORE_MAX_ADDR);
+		rc = put_addrs(p, n, SQL_INSERT_HDR, "from", 0, m->hdr_from,
+		               items(n, m->n_hdr_from), STORE_MAX_ADDR);
 	if (rc == STORE_OK)
-		rc = put_addrs(p, n, SQL_INSERT_HDR, "to", m->hdr_to, items(n, m->n_hdr_to),
-		               STORE_MAX_ADDR);
+		rc = put_addrs(p, n, SQL_INSERT_HDR, "to", items(n, m->n_hdr_from), m->hdr_to,
+		               items(n, m->n_hdr_to), STORE_MAX_ADDR);
 	c = items(n, m->n_atts);
 	for (size_t i = 0; rc == STORE_OK && i < c; i++) {
 		const struct store_attachment *a = &m->atts[i];
@@ -407,8 +419,8 @@ static int put_children(struct put *p, struct norm *n, const struct store_msg *m
 		hash(n, a->sha256, 64, &h256);
 		hash(n, a->sha1, 40, &h1);
 		hash(n, a->md5, 32, &h5);
-		r[0] = vi(p->id);
-		r[1] = vi((int64_t)i);
+		r[0] = child_key(p, i);
+		r[1] = vi(p->id);
 		r[2] = vt(text(n, a->path, STORE_MAX_TEXT));
 		r[3] = vt(text(n, a->name, STORE_MAX_NAME));
 		r[4] = vt(text(n, a->type, STORE_MAX_SHORT));
@@ -423,13 +435,13 @@ static int put_children(struct put *p, struct norm *n, const struct store_msg *m
 	c = items(n, m->n_urls);
 	for (size_t i = 0; rc == STORE_OK && i < c; i++) {
 		const char *u = text(n, m->urls[i], STORE_MAX_URL);
-		struct store_val r[4] = {vi(p->id), vi((int64_t)i), vt(u), vt(url_host(n, u))};
+		struct store_val r[4] = {child_key(p, i), vi(p->id), vt(u), vt(url_host(n, u))};
 
 		rc = run(p, SQL_INSERT_URL, r, 4);
 	}
 	c = items(n, m->n_domains);
 	for (size_t i = 0; rc == STORE_OK && i < c; i++) {
-		struct store_val r[3] = {vi(p->id), vi((int64_t)i),
+		struct store_val r[3] = {child_key(p, i), vi(p->id),
 		                         vt(text(n, m->domains[i], STORE_MAX_SHORT))};
 
 		rc = run(p, SQL_INSERT_DOMAIN, r, 3);
@@ -437,8 +449,8 @@ static int put_children(struct put *p, struct norm *n, const struct store_msg *m
 	c = items(n, m->n_finds);
 	for (size_t i = 0; rc == STORE_OK && i < c; i++) {
 		const struct store_finding *f = &m->finds[i];
-		struct store_val r[8] = {vi(p->id),
-		                         vi((int64_t)i),
+		struct store_val r[8] = {child_key(p, i),
+		                         vi(p->id),
 		                         vt(text(n, f->id, STORE_MAX_SHORT)),
 		                         vt(f->severity),
 		                         vt(text(n, f->title, STORE_MAX_NAME)),
@@ -666,21 +678,29 @@ static int row_finding(void *ctx, const struct store_val *c, int nc)
 	return 0;
 }
 
+/* The keys of message id's child rows, for "id BETWEEN ? AND ?". */
+static void child_range(int64_t id, struct store_val *range)
+{
+	range[0] = vi(id * (1 << STORE_CHILD_SHIFT));
+	range[1] = vi(id * (1 << STORE_CHILD_SHIFT) + (1 << STORE_CHILD_SHIFT) - 1);
+}
+
 /* Reads one list of strings into arr. */
 static int get_list(const struct store_driver *drv, void *conn, struct get *g, int sid,
                     GPtrArray *arr, char **err)
 {
-	struct store_val id = vi(g->id);
+	struct store_val range[2];
 
+	child_range(g->id, range);
 	g->list = arr;
-	return drv->query(conn, sid, sql_text[sid], &id, 1, row_str, g, err);
+	return drv->query(conn, sid, sql_text[sid], range, 2, row_str, g, err);
 }
 
 int store_rec_get_json(const struct store_driver *drv, void *conn, const char *uid, char **json,
                        char **err)
 {
 	struct get g;
-	struct store_val key = vt(uid), id;
+	struct store_val key = vt(uid), id[2];
 	json_t *o = NULL;
 	int rc;
 
@@ -700,20 +720,20 @@ int store_rec_get_json(const struct store_driver *drv, void *conn, const char *u
 		rc = store_fail(err, STORE_ENOTFOUND, "store: no record %s", uid);
 	if (rc != STORE_OK)
 		goto out;
-	id = vi(g.id);
+	child_range(g.id, id);
 	rc = get_list(drv, conn, &g, SQL_GET_RCPTS, g.rcpts, err);
 	if (rc == STORE_OK)
-		rc = drv->query(conn, SQL_GET_HDRS, sql_text[SQL_GET_HDRS], &id, 1, row_hdr, &g,
+		rc = drv->query(conn, SQL_GET_HDRS, sql_text[SQL_GET_HDRS], id, 2, row_hdr, &g,
 		                err);
 	if (rc == STORE_OK)
-		rc = drv->query(conn, SQL_GET_ATTS, sql_text[SQL_GET_ATTS], &id, 1, row_att, &g,
+		rc = drv->query(conn, SQL_GET_ATTS, sql_text[SQL_GET_ATTS], id, 2, row_att, &g,
 		                err);
 	if (rc == STORE_OK)
 		rc = get_list(drv, conn, &g, SQL_GET_URLS, g.urls, err);
 	if (rc == STORE_OK)
 		rc = get_list(drv, conn, &g, SQL_GET_DOMAINS, g.domains, err);
 	if (rc == STORE_OK)
-		rc = drv->query(conn, SQL_GET_FINDINGS, sql_text[SQL_GET_FINDINGS], &id, 1,
+		rc = drv->query(conn, SQL_GET_FINDINGS, sql_text[SQL_GET_FINDINGS], id, 2,
 		                row_finding, &g, err);
 	if (rc != STORE_OK)
 		goto out;

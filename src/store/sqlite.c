@@ -5,8 +5,9 @@
  * block the gateway's writes), synchronous=NORMAL (a commit survives a crash
  * of the process; after a power cut the last commits may be lost, never the
  * file's consistency; "?synchronous=full" in a sqlite: URL fsyncs every
- * commit), busy_timeout 5000 ms ("?busy_timeout=MS"), foreign_keys=ON (child
- * rows go with their message).
+ * commit), busy_timeout 5000 ms ("?busy_timeout=MS"), temp_store=MEMORY (the
+ * savepoints of a group commit keep their undo pages in memory, not in a
+ * temporary file).
  *
  * Checkpoints (copying the WAL back into the database file) run on a
  * thread of their own with its own connection, started by the writer's WAL
@@ -266,8 +267,8 @@ static int sq_connect(const char *target, const char *opts, void **out, char **e
 		goto fail;
 	}
 	snprintf(pragmas, sizeof pragmas,
-	         "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; "
-	         "PRAGMA journal_size_limit=67108864;",
+	         "PRAGMA synchronous=%s; PRAGMA cache_size=-16384; "
+	         "PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;",
 	         full ? "FULL" : "NORMAL");
 	rc = sq_exec(q, pragmas, err);
 	if (rc != STORE_OK)

@@ -5,7 +5,7 @@
  * A measurement, not a test: tests/store/test_store_backends.sh --bench
  * runs it on both back ends.
  *
- *   bench_store URL [MESSAGES]
+ *   bench_store URL [MESSAGES [THREADS...]]    (default: 20000, 1 then 4)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,7 +45,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	const unsigned threads[] = {1, 4};
+	unsigned threads[8] = {1, 4}, nt = 2;
 	unsigned n = 20000;
 	store *st = NULL;
 	char *err = NULL;
@@ -57,18 +57,26 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2)
 		n = (unsigned)strtoul(argv[2], NULL, 10);
+	if (argc > 3) {
+		nt = 0;
+		for (int i = 3; i < argc && nt < 8; i++) {
+			threads[nt] = (unsigned)strtoul(argv[i], NULL, 10);
+			if (threads[nt] >= 1 && threads[nt] <= 8)
+				nt++;
+		}
+	}
 	if (store_open(argv[1], &st, &err) != STORE_OK) {
 		fprintf(stderr, "bench_store: %s\n", err);
 		return 1;
 	}
-	for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+	for (unsigned k = 0; k < nt; k++) {
 		pthread_t t[8];
 		struct worker w[8];
 		unsigned per = n / threads[k], fails = 0;
 		double t0 = now(), dt;
 
 		for (unsigned i = 0; i < threads[k]; i++) {
-			w[i] = (struct worker){st, 0xbe00 + (unsigned)k, i * per, per, 0};
+			w[i] = (struct worker){st, 0xbe00 + k, i * per, per, 0};
 			pthread_create(&t[i], NULL, run, &w[i]);
 		}
 		for (unsigned i = 0; i < threads[k]; i++) {
