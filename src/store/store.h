@@ -30,6 +30,21 @@
 
 typedef struct store store;
 
+/*
+ * Bounds (bytes, lists). A longer string is clipped at a UTF-8 character
+ * boundary and a longer list is cut, and the stored record is marked
+ * clipped ("clipped": true in store_get_message_json): a record is never
+ * refused for its size, so a hostile message cannot cost its own record.
+ * Strings that are not valid UTF-8 have the bad bytes replaced by U+FFFD.
+ */
+#define STORE_MAX_SHORT 255   /* gateway, queue/quarantine id, client, types, ids, domains */
+#define STORE_MAX_ADDR 512    /* mail addresses */
+#define STORE_MAX_HEADER 998  /* Message-ID, Date (a header line's limit) */
+#define STORE_MAX_NAME 1024   /* attachment name, finding title, ATT&CK ids */
+#define STORE_MAX_TEXT 4096   /* subject, object paths, evidence */
+#define STORE_MAX_URL 8192    /* URLs */
+#define STORE_MAX_ITEMS 10000 /* entries per list (recipients, attachments, ...) */
+
 enum {
 	STORE_OK = 0,
 	STORE_EINVAL = 1,
@@ -37,6 +52,9 @@ enum {
 	STORE_ECONFLICT = 3,
 	STORE_ENOTFOUND = 4,
 };
+
+/* "success", "store unavailable", ... */
+const char *store_strerror(int rc);
 
 struct store_attachment {
 	const char *path;   /* object path in the scan tree, e.g. "msg/2:a.zip/b.exe" */
@@ -51,7 +69,7 @@ struct store_attachment {
 };
 
 struct store_finding {
-	const char *id;	      /* "yara.X", "ioc.hash", ... */
+	const char *id;       /* "yara.X", "ioc.hash", ... */
 	const char *severity; /* info|low|medium|high|critical */
 	const char *title;    /* English title */
 	const char *object;   /* object path */
@@ -60,9 +78,9 @@ struct store_finding {
 };
 
 struct store_msg {
-	const char *uid;	/* vigil's id of this record (unique; 32 hex chars) */
-	const char *gateway;	/* which gateway saw it */
-	const char *queue_id;	/* Postfix queue id, or NULL */
+	const char *uid;        /* vigil's id of this record (unique; 32 hex chars) */
+	const char *gateway;    /* which gateway saw it */
+	const char *queue_id;   /* Postfix queue id, or NULL */
 	const char *message_id; /* Message-ID without <>, or NULL */
 	const char *date_header;
 	int64_t received_ms;   /* when the gateway got it (Unix ms) */
@@ -84,7 +102,7 @@ struct store_msg {
 	size_t n_domains;
 	const char *verdict; /* clean|suspicious|malicious|error */
 	int score;
-	const char *action; /* accept|tag|quarantine|hold|reject|tempfail|discard */
+	const char *action;        /* accept|tag|quarantine|hold|reject|tempfail|discard */
 	const char *quarantine_id; /* or NULL */
 	const struct store_finding *finds;
 	size_t n_finds;
@@ -125,18 +143,48 @@ void store_msg_free_parsed(struct store_msg *m, void *arena);
  * The journal: when the store is unavailable, records are appended (one
  * JSON line each, fsync'ed) to a file in dir, and replayed in order later.
  * Nothing is lost: a line is removed only after the store took it.
+ *
+ * Layout of dir (created if missing; one process at a time: journal_open
+ * takes an flock on dir/lock and fails with STORE_EUNAVAILABLE if another
+ * process holds it):
+ *   NNNNNNNNNNNNNNNNNNNN.jsonl  segments, replayed in numeric order; each
+ *                               process appends to a new one, and a replay
+ *                               starts a new one, so a torn tail left by a
+ *                               crash is never appended to
+ *   replay.pos                  how far replay got in the oldest segment
+ *   rejected.jsonl              lines replay could not store: torn (a crash
+ *                               in the middle of an append), not a record,
+ *                               or refused by the store as invalid; kept
+ *                               for an operator, each reported as a warning
+ * A line is at most JOURNAL_MAX_LINE bytes; a longer one (never written by
+ * journal_append) is skipped with a warning. A record already in the store
+ * (a crash between the store taking it and replay.pos moving on) counts as
+ * taken: duplicates are refused by uid.
  */
+#define JOURNAL_MAX_LINE (64u << 20)
+
 typedef struct journal journal;
 int journal_open(const char *dir, journal **out, char **err);
 void journal_close(journal *j);
-/* Appends one record durably. */
+/*
+ * Appends one record durably (written and fdatasync'ed before it returns).
+ * STORE_EUNAVAILABLE: the disk refused it (the caller must not accept the
+ * message); STORE_EINVAL: no record, or its JSON exceeds JOURNAL_MAX_LINE.
+ * Safe from several threads.
+ */
 int journal_append(journal *j, const struct store_msg *m, char **err);
-/* Records waiting. */
+/* Records waiting (a torn last line counts until replay skips it). */
 size_t journal_pending(journal *j);
 /*
  * Replays waiting records into st in order; stops at the first one the
  * store cannot take (it stays for the next try). Returns how many went in.
+ * Lines that can never go in are moved to rejected.jsonl, not retried.
  */
 size_t journal_replay(journal *j, store *st);
+/* Lines replay skipped (torn, not a record, invalid) since journal_open. */
+size_t journal_skipped(journal *j);
+/* Where replay's warnings go (default: one line each on stderr). */
+typedef void (*journal_log_fn)(void *ctx, const char *msg);
+void journal_set_log(journal *j, journal_log_fn fn, void *ctx);
 
 #endif

@@ -1,0 +1,229 @@
+/*
+ * migrations.c - the versioned schema of the store, for both back ends.
+ *
+ * schema_version holds one row per applied migration. store_open() applies
+ * every migration newer than the database's version, each in its own
+ * transaction together with its schema_version row, so a crash leaves the
+ * database at a whole version. Migrating takes the write lock (SQLite:
+ * BEGIN IMMEDIATE) or an advisory lock (PostgreSQL), and re-reads the
+ * version under it: two programs starting at once apply each migration
+ * once. A database newer than this program is refused (an older program
+ * must not write records a newer schema would read wrongly).
+ *
+ * Layout: a message's child rows (recipients, header addresses,
+ * attachments, URLs, domains, findings) have the key id = msg * 65536 +
+ * their position in the record's list, so they sit together, in order,
+ * at the end of their table: a record's rows are one key range, appended
+ * to one page, with no second index to keep per table (the store's speed
+ * is the number of pages a commit writes: docs/store.md). Deleting a
+ * message means deleting that range from each child table; there are no
+ * foreign keys, whose cascades would need an index on msg per table.
+ *
+ * Rules for new migrations: append, never edit an applied one; SQL both
+ * engines accept ("@ID@" and "@KEY@" are spelled per engine: an identity
+ * primary key, and a plain integer key that is SQLite's rowid); an index
+ * for every column a hunt searches by. Indexed text
+ * is bounded by the store's clipping (store.h), well under PostgreSQL's
+ * b-tree row limit (about 2,700 bytes); URLs, which may be longer, are
+ * searched through their host.
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+struct migration {
+	int version;
+	const char *what;
+	const char *sql;
+};
+
+static const struct migration migrations[] = {
+        {1, "messages and what hunts search them by",
+         "CREATE TABLE messages ("
+         " id @ID@,"
+         " uid TEXT NOT NULL UNIQUE,"
+         " gateway TEXT NOT NULL,"
+         " queue_id TEXT,"
+         " message_id TEXT,"
+         " date_header TEXT,"
+         " received_ms BIGINT NOT NULL,"
+         " direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'release')),"
+         " client_addr TEXT,"
+         " env_from TEXT,"
+         " env_from_lc TEXT,"
+         " env_from_domain TEXT,"
+         " subject TEXT,"
+         " verdict TEXT NOT NULL CHECK (verdict IN ('clean', 'suspicious', 'malicious', 'error')),"
+         " score INTEGER NOT NULL,"
+         " action TEXT NOT NULL CHECK (action IN ('accept', 'tag', 'quarantine', 'hold', 'reject',"
+         "  'tempfail', 'discard')),"
+         " quarantine_id TEXT,"
+         " size BIGINT NOT NULL,"
+         " scan_ms DOUBLE PRECISION NOT NULL,"
+         " drill SMALLINT NOT NULL CHECK (drill IN (0, 1)),"
+         " clipped SMALLINT NOT NULL DEFAULT 0,"
+         " stored_ms BIGINT NOT NULL);"
+         "CREATE INDEX messages_received ON messages (received_ms);"
+         "CREATE INDEX messages_message_id ON messages (message_id);"
+         "CREATE INDEX messages_env_from ON messages (env_from_lc);"
+         "CREATE INDEX messages_env_from_domain ON messages (env_from_domain);"
+         "CREATE TABLE recipients ("
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " addr TEXT NOT NULL,"
+         " addr_lc TEXT NOT NULL,"
+         " domain TEXT NOT NULL);"
+         "CREATE INDEX recipients_addr ON recipients (addr_lc);"
+         "CREATE INDEX recipients_domain ON recipients (domain);"
+         "CREATE TABLE header_addrs ("
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " field TEXT NOT NULL CHECK (field IN ('from', 'to')),"
+         " addr TEXT NOT NULL,"
+         " addr_lc TEXT NOT NULL,"
+         " domain TEXT NOT NULL);"
+         "CREATE INDEX header_addrs_from ON header_addrs (addr_lc) WHERE field = 'from';"
+         "CREATE INDEX header_addrs_from_domain ON header_addrs (domain) WHERE field = 'from';"
+         "CREATE TABLE attachments ("
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " path TEXT NOT NULL,"
+         " name TEXT,"
+         " type TEXT,"
+         " mime TEXT,"
+         " sha256 TEXT,"
+         " sha1 TEXT,"
+         " md5 TEXT,"
+         " size BIGINT NOT NULL,"
+         " depth INTEGER NOT NULL);"
+         "CREATE INDEX attachments_sha256 ON attachments (sha256);"
+         "CREATE INDEX attachments_sha1 ON attachments (sha1);"
+         "CREATE INDEX attachments_md5 ON attachments (md5);"
+         "CREATE TABLE urls ("
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " url TEXT NOT NULL,"
+         " host TEXT NOT NULL);"
+         "CREATE TABLE domains ("
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " domain TEXT NOT NULL);"
+         "CREATE INDEX domains_domain ON domains (domain);"
+         "CREATE TABLE findings ("
+         " id @KEY@,"
+         " msg BIGINT NOT NULL,"
+         " fid TEXT NOT NULL,"
+         " severity TEXT NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high',"
+         "  'critical')),"
+         " title TEXT,"
+         " object TEXT,"
+         " attack TEXT,"
+         " evidence TEXT);"
+         "CREATE INDEX findings_fid ON findings (fid);"},
+};
+
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int store_migrations_latest(void)
+{
+	return migrations[N_MIGRATIONS - 1].version;
+}
+
+static int row_version(void *ctx, const struct store_val *c, int nc)
+{
+	int *v = ctx;
+
+	*v = 0;
+	if (nc > 0 && c[0].t == SV_INT)
+		*v = (int)c[0].i;
+	else if (nc > 0 && c[0].t == SV_TEXT)
+		*v = (int)g_ascii_strtoll(c[0].s, NULL, 10);
+	return 0;
+}
+
+static int current(const struct store_driver *drv, void *conn, int *v, char **err)
+{
+	*v = 0;
+	return drv->query(conn, -1, "SELECT max(version) FROM schema_version", NULL, 0, row_version,
+	                  v, err);
+}
+
+static int apply(const struct store_driver *drv, void *conn, const struct migration *m, char **err)
+{
+	GString *sql = g_string_new(m->sql);
+	struct store_val row[3] = {
+	        {.t = SV_INT, .i = m->version},
+	        {.t = SV_TEXT, .s = m->what},
+	        {.t = SV_INT, .i = store_now_ms()},
+	};
+	int rc;
+
+	g_string_replace(sql, "@KEY@",
+	                 drv == &store_pg_driver ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY", 0);
+	g_string_replace(sql, "@ID@",
+	                 drv == &store_pg_driver ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+	                                         : "INTEGER PRIMARY KEY",
+	                 0);
+	rc = drv->exec(conn, sql->str, err);
+	if (rc == STORE_OK)
+		rc = drv->query(conn, -1,
+		                "INSERT INTO schema_version (version, description, applied_ms) "
+		                "VALUES (?, ?, ?)",
+		                row, 3, NULL, NULL, err);
+	g_string_free(sql, TRUE);
+	return rc;
+}
+
+int store_migrate(const struct store_driver *drv, void *conn, int *version, char **err)
+{
+	int v = 0, rc, latest = store_migrations_latest();
+
+	*version = 0;
+	rc = drv->begin(conn, STORE_TX_MIGRATE, err);
+	if (rc != STORE_OK)
+		return rc;
+	rc = drv->exec(conn,
+	               "CREATE TABLE IF NOT EXISTS schema_version ("
+	               " version INTEGER PRIMARY KEY,"
+	               " description TEXT NOT NULL,"
+	               " applied_ms BIGINT NOT NULL)",
+	               err);
+	if (rc == STORE_OK)
+		rc = current(drv, conn, &v, err);
+	if (rc == STORE_OK)
+		rc = drv->end(conn, 1, err);
+	else
+		drv->end(conn, 0, NULL);
+	if (rc != STORE_OK)
+		return rc;
+	if (v > latest)
+		return store_fail(err, STORE_EINVAL,
+		                  "store: the database's schema (version %d) is newer than this "
+		                  "program's (%d): upgrade vigil",
+		                  v, latest);
+	for (size_t i = 0; i < N_MIGRATIONS; i++) {
+		const struct migration *m = &migrations[i];
+
+		if (m->version <= v)
+			continue;
+		rc = drv->begin(conn, STORE_TX_MIGRATE, err);
+		if (rc != STORE_OK)
+			return rc;
+		/* another program may have migrated while we waited for the lock */
+		rc = current(drv, conn, &v, err);
+		if (rc == STORE_OK && v < m->version)
+			rc = apply(drv, conn, m, err);
+		if (rc == STORE_OK)
+			rc = drv->end(conn, 1, err);
+		else
+			drv->end(conn, 0, NULL);
+		if (rc != STORE_OK)
+			return store_fail(err, rc, "store: migration %d failed", m->version);
+		if (v < m->version)
+			v = m->version;
+	}
+	*version = v;
+	return STORE_OK;
+}
