@@ -644,6 +644,29 @@ static void log_message(const struct record *r, const char *why, const char *err
 
 /* ---- end of message ---- */
 
+/* verdict and score of the quarantined original of a release token "ID HMAC" */
+static char *released_verdict(const char *token, int *score)
+{
+	char id[33], *meta = NULL, *out = NULL;
+	json_t *j;
+
+	*score = 0;
+	if (strlen(token) < 32)
+		return g_strdup("error");
+	memcpy(id, token, 32);
+	id[32] = 0;
+	if (quar_get(qr, id, &meta, NULL) == QUAR_OK && (j = json_loads(meta, 0, NULL)) != NULL) {
+		json_t *rec = json_object_get(j, "record");
+
+		if (json_is_string(json_object_get(rec, "verdict")))
+			out = g_strdup(json_string_value(json_object_get(rec, "verdict")));
+		*score = (int)json_integer_value(json_object_get(rec, "score"));
+		json_decref(j);
+	}
+	free(meta);
+	return out ? out : g_strdup("error");
+}
+
 static sfsistat finish(SMFICTX *ctx, struct conn *c)
 {
 	struct msg *m = c->m;
@@ -666,14 +689,18 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 		int r = quar_release_seen(qr, m->release);
 
 		if (r == QUAR_RELEASE_FIRST || r == QUAR_RELEASE_DUPLICATE) {
+			/* the record keeps the quarantined original's verdict: a released
+			 * malicious copy is what a later hunt must find in the mailbox */
+			char *orig = released_verdict(m->release, &v.score);
+
 			v.verdict = -1;
 			v.ids = g_ptr_array_new();
 			act = r == QUAR_RELEASE_FIRST ? ACT_ACCEPT : ACT_DISCARD;
-			record_build(&rec, m, &v, uid, qid, "release", c->addr, act,
-			             r == QUAR_RELEASE_FIRST ? "released" : "duplicate-release");
+			record_build(&rec, m, &v, uid, qid, "release", c->addr, act, orig);
 			if (!record_save(&rec.m)) {
 				record_free(&rec);
 				view_free(&v);
+				g_free(orig);
 				return tempfail_now(ctx, "cannot record a released message");
 			}
 			log_message(&rec, "release", NULL);
@@ -685,6 +712,7 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 			metrics_message("release", rec.m.verdict, action_name(act), 0, m->size);
 			record_free(&rec);
 			view_free(&v);
+			g_free(orig);
 			return act == ACT_ACCEPT ? SMFIS_ACCEPT : SMFIS_DISCARD;
 		}
 		/* a forged or unknown token: scanned like any other message */
