@@ -72,6 +72,7 @@ struct msg {
 	char *release;      /* X-Vigil-Release value */
 	unsigned nheaders;
 	int64_t start_ms;
+	int64_t eom_us; /* when end of message arrived */
 };
 
 struct conn {
@@ -617,7 +618,8 @@ static void add_verdict_headers(SMFICTX *ctx, const struct scan_view *v, const c
 
 static const char *const verdict_names[3] = {"clean", "suspicious", "malicious"};
 
-static void log_message(const struct record *r, const char *why, const char *error)
+static void log_message(const struct record *r, const struct msg *m, const char *why,
+                        const char *error)
 {
 	json_t *o = json_object();
 
@@ -637,6 +639,9 @@ static void log_message(const struct record *r, const char *why, const char *err
 	json_object_set_new(o, "decided_by", json_string(why));
 	json_object_set_new(o, "size", json_integer((json_int_t)r->m.size));
 	json_object_set_new(o, "scan_ms", json_real(r->m.scan_ms));
+	/* what the gateway adds to the SMTP transaction: end of data to decision */
+	json_object_set_new(o, "eom_ms",
+	                    json_real((double)(g_get_monotonic_time() - m->eom_us) / 1000.0));
 	if (error != NULL)
 		json_object_set_new(o, "error", json_string(error));
 	vlog_event(VLOG_INFO, "milter", o);
@@ -703,7 +708,7 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 				g_free(orig);
 				return tempfail_now(ctx, "cannot record a released message");
 			}
-			log_message(&rec, "release", NULL);
+			log_message(&rec, m, "release", NULL);
 			strip_headers(ctx, m);
 			if (act == ACT_ACCEPT) {
 				smfi_addheader(ctx, "X-Vigil-Verdict", "released");
@@ -791,14 +796,14 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 	if (!record_save(&rec.m)) {
 		if (quarantined)
 			quar_delete(qr, uid, "vigil-milter (record failed)", NULL);
-		log_message(&rec, why, "record lost: message tempfailed");
+		log_message(&rec, m, why, "record lost: message tempfailed");
 		record_free(&rec);
 		view_free(&v);
 		free(result);
 		g_free(err);
 		return tempfail_now(ctx, "neither the store nor the journal took the record");
 	}
-	log_message(&rec, why, error);
+	log_message(&rec, m, why, error);
 	metrics_message(direction, verdict_text, action_name(act), v.scan_ms / 1000.0, m->size);
 
 	/* 6. tell Postfix */
@@ -848,6 +853,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->m == NULL)
 		return tempfail_now(ctx, "end of message without a message");
+	c->m->eom_us = g_get_monotonic_time();
 	r = finish(ctx, c);
 	msg_free(c->m);
 	c->m = NULL;
