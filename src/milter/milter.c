@@ -72,6 +72,7 @@ struct msg {
 	char *release;      /* X-Vigil-Release value */
 	unsigned nheaders;
 	int64_t start_ms;
+	int64_t eom_us; /* when end of message arrived */
 };
 
 struct conn {
@@ -617,7 +618,8 @@ static void add_verdict_headers(SMFICTX *ctx, const struct scan_view *v, const c
 
 static const char *const verdict_names[3] = {"clean", "suspicious", "malicious"};
 
-static void log_message(const struct record *r, const char *why, const char *error)
+static void log_message(const struct record *r, const struct msg *m, const char *why,
+                        const char *error)
 {
 	json_t *o = json_object();
 
@@ -637,12 +639,38 @@ static void log_message(const struct record *r, const char *why, const char *err
 	json_object_set_new(o, "decided_by", json_string(why));
 	json_object_set_new(o, "size", json_integer((json_int_t)r->m.size));
 	json_object_set_new(o, "scan_ms", json_real(r->m.scan_ms));
+	/* what the gateway adds to the SMTP transaction: end of data to decision */
+	json_object_set_new(o, "eom_ms",
+	                    json_real((double)(g_get_monotonic_time() - m->eom_us) / 1000.0));
 	if (error != NULL)
 		json_object_set_new(o, "error", json_string(error));
 	vlog_event(VLOG_INFO, "milter", o);
 }
 
 /* ---- end of message ---- */
+
+/* verdict and score of the quarantined original of a release token "ID HMAC" */
+static char *released_verdict(const char *token, int *score)
+{
+	char id[33], *meta = NULL, *out = NULL;
+	json_t *j;
+
+	*score = 0;
+	if (strlen(token) < 32)
+		return g_strdup("error");
+	memcpy(id, token, 32);
+	id[32] = 0;
+	if (quar_get(qr, id, &meta, NULL) == QUAR_OK && (j = json_loads(meta, 0, NULL)) != NULL) {
+		json_t *rec = json_object_get(j, "record");
+
+		if (json_is_string(json_object_get(rec, "verdict")))
+			out = g_strdup(json_string_value(json_object_get(rec, "verdict")));
+		*score = (int)json_integer_value(json_object_get(rec, "score"));
+		json_decref(j);
+	}
+	free(meta);
+	return out ? out : g_strdup("error");
+}
 
 static sfsistat finish(SMFICTX *ctx, struct conn *c)
 {
@@ -666,17 +694,21 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 		int r = quar_release_seen(qr, m->release);
 
 		if (r == QUAR_RELEASE_FIRST || r == QUAR_RELEASE_DUPLICATE) {
+			/* the record keeps the quarantined original's verdict: a released
+			 * malicious copy is what a later hunt must find in the mailbox */
+			char *orig = released_verdict(m->release, &v.score);
+
 			v.verdict = -1;
 			v.ids = g_ptr_array_new();
 			act = r == QUAR_RELEASE_FIRST ? ACT_ACCEPT : ACT_DISCARD;
-			record_build(&rec, m, &v, uid, qid, "release", c->addr, act,
-			             r == QUAR_RELEASE_FIRST ? "released" : "duplicate-release");
+			record_build(&rec, m, &v, uid, qid, "release", c->addr, act, orig);
 			if (!record_save(&rec.m)) {
 				record_free(&rec);
 				view_free(&v);
+				g_free(orig);
 				return tempfail_now(ctx, "cannot record a released message");
 			}
-			log_message(&rec, "release", NULL);
+			log_message(&rec, m, "release", NULL);
 			strip_headers(ctx, m);
 			if (act == ACT_ACCEPT) {
 				smfi_addheader(ctx, "X-Vigil-Verdict", "released");
@@ -685,6 +717,7 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 			metrics_message("release", rec.m.verdict, action_name(act), 0, m->size);
 			record_free(&rec);
 			view_free(&v);
+			g_free(orig);
 			return act == ACT_ACCEPT ? SMFIS_ACCEPT : SMFIS_DISCARD;
 		}
 		/* a forged or unknown token: scanned like any other message */
@@ -763,14 +796,14 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 	if (!record_save(&rec.m)) {
 		if (quarantined)
 			quar_delete(qr, uid, "vigil-milter (record failed)", NULL);
-		log_message(&rec, why, "record lost: message tempfailed");
+		log_message(&rec, m, why, "record lost: message tempfailed");
 		record_free(&rec);
 		view_free(&v);
 		free(result);
 		g_free(err);
 		return tempfail_now(ctx, "neither the store nor the journal took the record");
 	}
-	log_message(&rec, why, error);
+	log_message(&rec, m, why, error);
 	metrics_message(direction, verdict_text, action_name(act), v.scan_ms / 1000.0, m->size);
 
 	/* 6. tell Postfix */
@@ -820,6 +853,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->m == NULL)
 		return tempfail_now(ctx, "end of message without a message");
+	c->m->eom_us = g_get_monotonic_time();
 	r = finish(ctx, c);
 	msg_free(c->m);
 	c->m = NULL;
