@@ -341,6 +341,14 @@ static void migrations_current_and_idempotent(void **state)
 	assert_uses_index(url, "SELECT id FROM messages WHERE received_ms > 5",
 	                  "messages_received");
 	assert_uses_index(url, "SELECT msg FROM findings WHERE fid = 'ioc.sha256'", "findings_fid");
+	/* the hunt: every copy of an attachment, and who received it; child rows
+	 * are joined through their key range (docs/store.md) */
+	assert_uses_index(
+	        url,
+	        "SELECT m.uid, r.addr_lc FROM attachments a JOIN messages m ON m.id = a.msg "
+	        "JOIN recipients r ON r.id BETWEEN m.id * 65536 AND m.id * 65536 + 65535 "
+	        "WHERE a.sha256 = 'ab'",
+	        is_pg() ? "recipients_pkey" : "SEARCH r USING INTEGER PRIMARY KEY");
 
 	/* a database from a newer vigil is refused, not written into */
 	g_free(raw(url, "INSERT INTO schema_version (version, description, applied_ms) "
