@@ -1198,7 +1198,7 @@ static void pg_down_and_back(void **state)
 {
 	const char *stop = getenv("VIGIL_TEST_DB_STOP"), *start = getenv("VIGIL_TEST_DB_START");
 	char *url, *dir, *err = NULL, *json = NULL;
-	store *st;
+	store *st, *st2 = NULL;
 	journal *j;
 	struct fixture f;
 	double t;
@@ -1225,6 +1225,13 @@ static void pg_down_and_back(void **state)
 	free(err);
 	err = NULL;
 	assert_int_equal(store_get_message_json(st, f.uid, &json, NULL), STORE_EUNAVAILABLE);
+	/* a program starting now gets the same answer, not a hang */
+	t = now_s();
+	assert_int_equal(store_open(url, &st2, &err), STORE_EUNAVAILABLE);
+	assert_null(st2);
+	assert_true(now_s() - t < 8);
+	free(err);
+	err = NULL;
 	assert_int_equal(journal_append(j, &f.m, NULL), STORE_OK);
 	assert_int_equal(journal_replay(j, st), 0);
 	assert_int_equal(journal_pending(j), 1);
