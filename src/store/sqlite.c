@@ -18,6 +18,13 @@
  * SQ_CKPT_FORCE (a reader holding an old snapshot), the writer checkpoints
  * itself; journal_size_limit gives the space back afterwards.
  *
+ * New files get 2 KiB pages, not SQLite's 4 KiB: a record's commit writes
+ * about 40 pages, one per index entry or table append (hunts need the
+ * indexes), so the bytes a commit copies and checksums halve; measured
+ * 15-30% more records per second here. Index keys up to ~480 bytes stay in
+ * their page (addresses, hashes, domains; a rare longer Message-ID
+ * overflows).
+ *
  * Each statement is prepared once per connection and reused (reset and
  * re-bound). Text parameters are bound SQLITE_STATIC: they only need to live
  * for the query() call.
@@ -39,7 +46,7 @@
 #include <glib.h>
 #include <sqlite3.h>
 
-#define SQ_CKPT_FRAMES 4000 /* ~16 MB of 4 KiB pages */
+#define SQ_CKPT_FRAMES 8000 /* 16 MiB of 2 KiB pages */
 #define SQ_CKPT_FORCE (16 * SQ_CKPT_FRAMES)
 
 struct sq {
@@ -258,6 +265,8 @@ static int sq_connect(const char *target, const char *opts, void **out, char **e
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, busy_ms);
+	/* a new file only (ignored for an existing one); see the module comment */
+	sqlite3_exec(q->db, "PRAGMA page_size=2048", NULL, NULL, NULL);
 	if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", journal_mode_row, mode, NULL) !=
 	            SQLITE_OK ||
 	    strcmp(mode, "wal") != 0) {
