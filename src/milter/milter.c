@@ -57,7 +57,7 @@ static pool *pl;
 static quar *qr;
 static journal *jr;
 static store *st;
-static pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER; /* guards st (re)opening */
+static pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER; /* guards opening st */
 
 struct msg {
 	int fd;
@@ -484,17 +484,17 @@ static bool record_save(const struct store_msg *m)
 {
 	char *err = NULL;
 	int rc = STORE_EUNAVAILABLE;
+	/* the handle is thread-safe; only opening it takes st_lock */
+	store *cur = __atomic_load_n(&st, __ATOMIC_ACQUIRE);
 
-	pthread_mutex_lock(&st_lock);
-	if (st != NULL)
-		rc = store_put_message(st, m, &err);
-	pthread_mutex_unlock(&st_lock);
+	if (cur != NULL)
+		rc = store_put_message(cur, m, &err);
 	if (rc == STORE_OK || rc == STORE_ECONFLICT) {
 		free(err);
 		return true;
 	}
 	metrics_store_error();
-	if (st != NULL)
+	if (cur != NULL)
 		vlog_warn("store", "record %s goes to the journal: %s", m->uid,
 		          err ? err : "store error");
 	free(err);
@@ -915,12 +915,15 @@ static void *replay_thread(void *arg)
 		pthread_mutex_lock(&st_lock);
 		if (st == NULL && mono_ms() >= next_open) {
 			char *err = NULL;
+			store *fresh = NULL;
 
-			if (store_open(cfg->db, &st, &err) == STORE_OK)
+			if (store_open(cfg->db, &fresh, &err) == STORE_OK) {
+				__atomic_store_n(&st, fresh, __ATOMIC_RELEASE);
 				vlog_info("store", "connected to the store (%s)",
-				          store_backend(st));
-			else
+				          store_backend(fresh));
+			} else {
 				next_open = mono_ms() + 10000;
+			}
 			free(err);
 		}
 		pthread_mutex_unlock(&st_lock);
