@@ -206,12 +206,16 @@ static int load_policy(GKeyFile *kf, const char *group, struct policy *p, bool o
 	        get_str(kf, group, "tempfail_reply",
 	                "451 4.7.1 Message could not be scanned now; please retry later "
 	                "(vigil %s)");
+	p->oversize_reply = get_str(kf, group, "oversize_reply",
+	                            "552 5.3.4 Message too large for the gateway to scan; send it "
+	                            "in smaller parts (vigil %s)");
 	keys = g_key_file_get_keys(kf, group, NULL, NULL);
 	for (char **k = keys; k != NULL && *k != NULL; k++) {
 		char *v = get_str(kf, group, *k, "");
 		int a = action_parse(v), done = 0;
 
-		if (strcmp(*k, "reject_reply") == 0 || strcmp(*k, "tempfail_reply") == 0) {
+		if (strcmp(*k, "reject_reply") == 0 || strcmp(*k, "tempfail_reply") == 0 ||
+		    strcmp(*k, "oversize_reply") == 0) {
 			g_free(v);
 			continue;
 		}
@@ -280,6 +284,7 @@ static void free_policy(struct policy *p)
 	}
 	g_free(p->reject_reply);
 	g_free(p->tempfail_reply);
+	g_free(p->oversize_reply);
 }
 
 enum action policy_decide(const struct policy *p, int verdict, int max_severity,

@@ -39,6 +39,7 @@ struct policy {
 	int oversize;
 	char *reject_reply;   /* "550 5.7.1 text with %s" */
 	char *tempfail_reply; /* "451 4.7.1 text with %s" */
+	char *oversize_reply; /* reply when an oversize message is refused */
 };
 
 struct cidr {

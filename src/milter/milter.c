@@ -830,7 +830,7 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 		ret = SMFIS_DISCARD;
 		break;
 	case ACT_REJECT:
-		set_reply(ctx, pol->reject_reply, uid);
+		set_reply(ctx, m->oversize ? pol->oversize_reply : pol->reject_reply, uid);
 		ret = SMFIS_REJECT;
 		break;
 	case ACT_TEMPFAIL:
