@@ -39,6 +39,8 @@
 #   VIGIL_DEMO_PASSWORD (the password of every demo mailbox: vigil-demo)
 #   VIGIL_MAX_MESSAGE_SIZE (vigil-milter's max_message_size: 25m)
 #   VIGIL_SCAN_TIMEOUT (vigil-milter's scan_timeout: 60)  VIGIL_WORKERS (2)
+#   VIGIL_DB (vigil-milter's store: default a SQLite file under BASE; or a
+#   postgresql://... URL)
 #   VIGIL_WORKER_MEMORY (vigil-milter's worker_memory: 2g; 0 = no limit, which
 #   AddressSanitizer builds need)
 set -eu
@@ -98,7 +100,7 @@ MAIL_GROUP=nogroup
 
 # settings: from the environment, else from the last start, else defaults
 unset REC_SMTP_PORT REC_LMTP_PORT REC_IMAP_PORT REC_METRICS_PORT REC_BUILD_DIR REC_PASSWORD \
-	REC_MAX_MESSAGE_SIZE REC_SCAN_TIMEOUT REC_WORKERS REC_WORKER_MEMORY
+	REC_MAX_MESSAGE_SIZE REC_SCAN_TIMEOUT REC_WORKERS REC_WORKER_MEMORY REC_DB
 if [ -f "$ENVFILE" ]; then
 	# shellcheck disable=SC1090
 	. "$ENVFILE"
@@ -114,6 +116,7 @@ MAX_MESSAGE_SIZE=${VIGIL_MAX_MESSAGE_SIZE:-${REC_MAX_MESSAGE_SIZE:-25m}}
 SCAN_TIMEOUT=${VIGIL_SCAN_TIMEOUT:-${REC_SCAN_TIMEOUT:-60}}
 WORKERS=${VIGIL_WORKERS:-${REC_WORKERS:-2}}
 WORKER_MEMORY=${VIGIL_WORKER_MEMORY:-${REC_WORKER_MEMORY:-2g}}
+DB=${VIGIL_DB:-${REC_DB:-}}
 MILTER_BIN="$BUILD_DIR/src/vigil-milter"
 VIGIL_BIN="$BUILD_DIR/src/vigil"
 # the sendmail of this Postfix instance (quarantine release re-injects with it)
@@ -445,7 +448,7 @@ quarantine_dir = $VG/quarantine
 journal_dir = $VG/journal
 # the scan workers' socket (kept apart from BASE/run, which Postfix can enter)
 run_dir = $VG/run
-db = sqlite:$VG/vigil.db
+db = ${DB:-sqlite:$VG/vigil.db}
 control_socket = $RUN/control.sock
 metrics = 127.0.0.1:$METRICS_PORT
 log = $LOG/milter.log
@@ -504,6 +507,7 @@ REC_MAX_MESSAGE_SIZE=$MAX_MESSAGE_SIZE
 REC_SCAN_TIMEOUT=$SCAN_TIMEOUT
 REC_WORKERS=$WORKERS
 REC_WORKER_MEMORY=$WORKER_MEMORY
+REC_DB='$DB'
 EOF
 	mv -f "$ENVFILE.new" "$ENVFILE"
 }
