@@ -4,3 +4,8 @@ set -eu
 B=${1:-build}
 cd "$(dirname "$0")/.."
 ./bench/scan_speed.sh "$B"
+if [ "$(id -u)" = 0 ]; then
+	bash ./bench/milter_bench.sh "$B"
+else
+	echo "bench: milter benchmark skipped (needs root for the Postfix and Dovecot instances)"
+fi

@@ -39,6 +39,10 @@
 #   VIGIL_DEMO_PASSWORD (the password of every demo mailbox: vigil-demo)
 #   VIGIL_MAX_MESSAGE_SIZE (vigil-milter's max_message_size: 25m)
 #   VIGIL_SCAN_TIMEOUT (vigil-milter's scan_timeout: 60)  VIGIL_WORKERS (2)
+#   VIGIL_RULES (vigil-milter's rules: default the repository's rules/default)
+#   VIGIL_MILTER (off: no milter, for benchmarks; not recorded)
+#   VIGIL_TRANSPORT (where Postfix delivers, default Dovecot's LMTP; benchmarks
+#   use smtp:[127.0.0.1]:PORT of an smtp-sink; not recorded)
 #   VIGIL_DB (vigil-milter's store: default a SQLite file under BASE; or a
 #   postgresql://... URL)
 #   VIGIL_WORKER_MEMORY (vigil-milter's worker_memory: 2g; 0 = no limit, which
@@ -198,7 +202,8 @@ install_file() {
 	return 0
 }
 
-milter_enabled() { [ -x "$MILTER_BIN" ]; }
+# VIGIL_MILTER=off runs the stack without the milter (benchmarks compare the two)
+milter_enabled() { [ "${VIGIL_MILTER:-on}" != off ] && [ -x "$MILTER_BIN" ]; }
 
 gen_dirs() {
 	# Dovecot's and Postfix's unprivileged processes walk into BASE
@@ -323,7 +328,7 @@ smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 virtual_mailbox_domains = $DOMAIN
 virtual_mailbox_maps = texthash:$PF_ETC/vmailbox
 virtual_alias_maps = texthash:$PF_ETC/virtual
-virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+virtual_transport = ${VIGIL_TRANSPORT:-lmtp:inet:127.0.0.1:$LMTP_PORT}
 # nothing ever leaves this machine: mail for other domains (already scanned
 # by vigil) is discarded, and the log says so
 default_transport = discard:the vigil demo stack does not send mail off this machine
@@ -460,7 +465,7 @@ gateway = vigil-demo
 sendmail = $SENDMAIL
 
 [engine]
-rules = $TOP/rules/default
+rules = ${VIGIL_RULES:-$TOP/rules/default}
 indicators = $TOP/rules/samples/iocs.txt
 rule_severity = $TOP/rules/severity.conf
 limit.time_ms = 30000

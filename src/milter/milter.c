@@ -27,12 +27,14 @@
 #include <glib.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,6 +53,7 @@
 #define MAX_RCPTS 10000
 #define MAX_HEADERS 20000
 #define REASONS_MAX 900
+#define SPOOL_BUF (64u << 10)
 
 static struct milter_config *cfg;
 static pool *pl;
@@ -73,12 +76,58 @@ struct msg {
 	unsigned nheaders;
 	int64_t start_ms;
 	int64_t eom_us; /* when end of message arrived */
+	uint8_t *wbuf;  /* spool write buffer */
+	size_t wlen;
 };
 
 struct conn {
 	char addr[INET6_ADDRSTRLEN + 1];
 	struct msg *m;
+	unsigned long proto; /* protocol steps agreed with the MTA (SMFIP_*) */
 };
+
+/*
+ * Ask the MTA not to wait for our reply to every header and body chunk,
+ * nor to send what we do not use: each reply is a write and a context
+ * switch in both processes, and they were most of the milter's cost.
+ */
+#define WANT_STEPS                                                                                 \
+	(SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_RCPT |           \
+	 SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
+
+static sfsistat reply(const struct conn *c, unsigned long step)
+{
+	return (c != NULL && (c->proto & step)) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static struct conn *conn_get(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = g_new0(struct conn, 1);
+		smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
+static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c = conn_get(ctx);
+	const unsigned long acts = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+
+	(void)f2, (void)f3;
+	if ((f0 & acts) != acts)
+		return SMFIS_REJECT; /* an MTA that cannot take our actions */
+	*pf0 = acts;
+	c->proto = f1 & WANT_STEPS;
+	*pf1 = c->proto;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
 
 static int64_t wall_ms(void)
 {
@@ -129,12 +178,23 @@ static void msg_free(struct msg *m)
 	if (m->hcount)
 		g_hash_table_destroy(m->hcount);
 	g_free(m->release);
+	g_free(m->wbuf);
 	g_free(m);
 }
 
+/*
+ * The milter's copy of a message lives in an anonymous memory file: it is
+ * never the copy of record (Postfix keeps that in its queue), and a file
+ * system inode per message was the largest cost of the milter process.
+ * spool_dir is used only where memfd_create is missing.
+ */
 static int spool_open(void)
 {
-	int fd = open(cfg->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = memfd_create("vigil-message", MFD_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	fd = open(cfg->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		char *path = g_build_filename(cfg->spool_dir, "msg-XXXXXX", NULL);
@@ -147,17 +207,9 @@ static int spool_open(void)
 	return fd;
 }
 
-static void spool_write(struct msg *m, const void *p, size_t n)
+static void spool_raw(struct msg *m, const uint8_t *b, size_t n)
 {
-	const uint8_t *b = p;
-
-	if (m->werr || m->oversize)
-		return;
-	if (n > cfg->max_message_size - m->size) {
-		m->oversize = true;
-		return;
-	}
-	while (n > 0) {
+	while (n > 0 && !m->werr) {
 		ssize_t w = write(m->fd, b, n);
 
 		if (w < 0 && errno == EINTR)
@@ -165,19 +217,46 @@ static void spool_write(struct msg *m, const void *p, size_t n)
 		if (w <= 0) {
 			m->werr = true;
 			vlog_error("milter", "spool write failed: %s", g_strerror(errno));
-			return;
+			break;
 		}
 		b += w;
 		n -= (size_t)w;
-		m->size += (uint64_t)w;
 	}
+}
+
+static void spool_flush(struct msg *m)
+{
+	spool_raw(m, m->wbuf, m->wlen);
+	m->wlen = 0;
+}
+
+/* headers arrive in many small pieces: gather them, write in 64 KiB blocks */
+static void spool_write(struct msg *m, const void *p, size_t n)
+{
+	if (m->werr || m->oversize)
+		return;
+	if (n > cfg->max_message_size - m->size) {
+		m->oversize = true;
+		return;
+	}
+	m->size += n;
+	if (m->wbuf == NULL)
+		m->wbuf = g_malloc(SPOOL_BUF);
+	if (n > SPOOL_BUF - m->wlen)
+		spool_flush(m);
+	if (n >= SPOOL_BUF) {
+		spool_raw(m, p, n); /* a large body chunk goes straight through */
+		return;
+	}
+	memcpy(m->wbuf + m->wlen, p, n);
+	m->wlen += n;
 }
 
 /* ---- callbacks ---- */
 
 static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct conn *c = g_new0(struct conn, 1);
+	struct conn *c = conn_get(ctx);
 
 	(void)host;
 	if (sa != NULL && sa->sa_family == AF_INET)
@@ -185,8 +264,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	else if (sa != NULL && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->addr,
 		          sizeof c->addr);
-	smfi_setpriv(ctx, c);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_CONN);
 }
 
 static sfsistat tempfail_now(SMFICTX *ctx, const char *why)
@@ -233,7 +311,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	struct conn *c = smfi_getpriv(ctx);
 
 	if (c == NULL || c->m == NULL)
-		return SMFIS_CONTINUE;
+		return reply(c, SMFIP_NR_RCPT);
 	if (argv != NULL && argv[0] != NULL && c->m->rcpts->len < MAX_RCPTS) {
 		const char *r = argv[0];
 		size_t l = strlen(r);
@@ -243,7 +321,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 		else
 			g_ptr_array_add(c->m->rcpts, g_strdup(r));
 	}
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_RCPT);
 }
 
 static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
@@ -252,7 +330,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	struct msg *m;
 
 	if (c == NULL || (m = c->m) == NULL || name == NULL)
-		return SMFIS_CONTINUE;
+		return reply(c, SMFIP_NR_HDR);
 	m->nheaders++;
 	if (g_ascii_strncasecmp(name, "X-Vigil-", 8) == 0) {
 		char *low = g_ascii_strdown(name, -1);
@@ -266,9 +344,12 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 			m->release = g_strstrip(g_strdup(value));
 	}
 	if (m->nheaders > MAX_HEADERS)
-		return SMFIS_CONTINUE; /* still scanned: the body follows */
+		return reply(c, SMFIP_NR_HDR); /* still scanned: the body follows */
 	spool_write(m, name, strlen(name));
-	spool_write(m, ": ", 2);
+	/* with SMFIP_HDR_LEADSPC the value keeps its own leading blank */
+	spool_write(m, ":", 1);
+	if (!(c->proto & SMFIP_HDR_LEADSPC))
+		spool_write(m, " ", 1);
 	if (value != NULL) {
 		/* folded values come with bare LF; the spool uses CRLF throughout */
 		const char *p = value, *nl;
@@ -285,7 +366,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		spool_write(m, p, strlen(p));
 	}
 	spool_write(m, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_HDR);
 }
 
 static sfsistat on_eoh(SMFICTX *ctx)
@@ -294,7 +375,7 @@ static sfsistat on_eoh(SMFICTX *ctx)
 
 	if (c != NULL && c->m != NULL)
 		spool_write(c->m, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_EOH);
 }
 
 static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -303,7 +384,7 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (c != NULL && c->m != NULL)
 		spool_write(c->m, chunk, len);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_BODY);
 }
 
 /* ---- the record ---- */
@@ -599,21 +680,32 @@ static char *reasons_header(const struct scan_view *v)
 	return g_string_free(s, FALSE);
 }
 
+/* with SMFIP_HDR_LEADSPC negotiated, values we add carry their own blank too */
+static void add_header(SMFICTX *ctx, const char *name, const char *value)
+{
+	const struct conn *c = smfi_getpriv(ctx);
+	char *v =
+	        g_strconcat((c != NULL && (c->proto & SMFIP_HDR_LEADSPC)) ? " " : "", value, NULL);
+
+	smfi_addheader(ctx, (char *)name, v);
+	g_free(v);
+}
+
 static void add_verdict_headers(SMFICTX *ctx, const struct scan_view *v, const char *verdict,
                                 const char *uid)
 {
 	char score[16];
 
-	smfi_addheader(ctx, "X-Vigil-Verdict", (char *)verdict);
+	add_header(ctx, "X-Vigil-Verdict", verdict);
 	if (v->root != NULL) {
 		char *r = reasons_header(v);
 
 		g_snprintf(score, sizeof score, "%d", v->score);
-		smfi_addheader(ctx, "X-Vigil-Score", score);
-		smfi_addheader(ctx, "X-Vigil-Reasons", r);
+		add_header(ctx, "X-Vigil-Score", score);
+		add_header(ctx, "X-Vigil-Reasons", r);
 		g_free(r);
 	}
-	smfi_addheader(ctx, "X-Vigil-Id", (char *)uid);
+	add_header(ctx, "X-Vigil-Id", uid);
 }
 
 static const char *const verdict_names[3] = {"clean", "suspicious", "malicious"};
@@ -711,8 +803,8 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 			log_message(&rec, m, "release", NULL);
 			strip_headers(ctx, m);
 			if (act == ACT_ACCEPT) {
-				smfi_addheader(ctx, "X-Vigil-Verdict", "released");
-				smfi_addheader(ctx, "X-Vigil-Id", uid);
+				add_header(ctx, "X-Vigil-Verdict", "released");
+				add_header(ctx, "X-Vigil-Id", uid);
 			}
 			metrics_message("release", rec.m.verdict, action_name(act), 0, m->size);
 			record_free(&rec);
@@ -854,6 +946,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 	if (c == NULL || c->m == NULL)
 		return tempfail_now(ctx, "end of message without a message");
 	c->m->eom_us = g_get_monotonic_time();
+	spool_flush(c->m);
 	r = finish(ctx, c);
 	msg_free(c->m);
 	c->m = NULL;
@@ -901,6 +994,7 @@ static struct smfiDesc desc = {
         .xxfi_eom = on_eom,
         .xxfi_abort = on_abort,
         .xxfi_close = on_close,
+        .xxfi_negotiate = on_negotiate,
 };
 
 /* ---- background: journal replay and store reconnects ---- */
