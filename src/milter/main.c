@@ -149,8 +149,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vigil-milter: %s\n", err);
 		return 2;
 	}
-	if (only_check)
-		return check(&cfg);
+	if (only_check) {
+		int rc = check(&cfg);
+
+		config_free(&cfg);
+		return rc;
+	}
 	if (vlog_open(cfg.log, cfg.log_level) != 0) {
 		fprintf(stderr, "vigil-milter: log %s: %s\n", cfg.log, g_strerror(errno));
 		return 2;

@@ -487,6 +487,21 @@ def check_milter_setup(st):
     C.check(rc == 0 and "vigil" in out, "vigil-milter metrics answer on 127.0.0.1:%d"
             % st.metrics, out[:300])
 
+    # reload without a restart: the control command, then SIGHUP to the master
+    gen = milter_status(st).get("generation")
+    workers = set(milter_status(st).get("workers") or [])
+    rc, out = run([VIGIL, "milter", "reload", "--config", st.milter_conf], timeout=60)
+    after = milter_status(st)
+    C.check(rc == 0 and out.startswith("ok") and after.get("generation") == (gen or 0) + 1,
+            "`vigil milter reload` loads the rules again (a new generation)", out)
+    C.check(workers and not workers & set(after.get("workers") or []),
+            "the reload replaced every scan worker", "%s -> %s" % (workers, after.get("workers")))
+    os.kill(milter_pid(st), signal.SIGHUP)
+    hup = wait_for(lambda: milter_status(st).get("generation") == (gen or 0) + 2, 20)
+    C.check(hup is not None and milter_status(st).get("milter_pid") == after.get("milter_pid"),
+            "SIGHUP to vigil-milter reloads too, without restarting the milter",
+            milter_status(st))
+
 
 def check_verdicts(st):
     an = "nguyen.van.an@" + DOMAIN
@@ -550,6 +565,23 @@ def check_verdicts(st):
     time.sleep(1)
     C.check(st.with_token(cuong, tok) == [] and st.quarantined(tok) == [],
             "the rejected message is neither delivered nor quarantined")
+
+    # outbound: a staff member's machine (the internal network) sends EICAR in a
+    # zip; [policy.outbound] malicious = reject, and the record says outbound
+    tok = token("outbound")
+    r = st.swaks(an, eicar_zip_msg(tok, an), frm=cuong, local="127.0.0.2")
+    C.check(r.code == "550" and "vigil" in r.line,
+            "outbound spyware from the internal network is refused (outbound policy: reject)",
+            repr(r))
+    time.sleep(0.5)
+    C.check(st.with_token(an, tok) == [] and st.quarantined(tok) == [],
+            "the refused outbound message is neither delivered nor quarantined")
+    with open(os.path.join(st.log, "milter.log"), encoding="utf-8", errors="replace") as f:
+        lines = [json.loads(ln) for ln in f if '"message"' in ln and ln.startswith("{")]
+    last = [j for j in lines if j.get("from") == cuong]
+    C.check(last and last[-1].get("direction") == "outbound" and
+            last[-1].get("action") == "reject",
+            "the milter logged it as outbound, rejected", last[-1:] if last else lines[-1:])
     return eicar_id, cuong
 
 

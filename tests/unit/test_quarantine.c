@@ -107,7 +107,8 @@ static char *names(const char *dir)
 	while ((n = g_dir_read_name(d)) != NULL)
 		g_ptr_array_add(a, g_strdup(n));
 	g_dir_close(d);
-	qsort(a->pdata, a->len, sizeof(char *), cmp_strp);
+	if (a->len > 1)
+		qsort(a->pdata, a->len, sizeof(char *), cmp_strp);
 	g_ptr_array_add(a, NULL);
 	out = g_strjoinv(",", (char **)a->pdata);
 	g_ptr_array_free(a, TRUE);
