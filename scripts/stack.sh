@@ -41,6 +41,8 @@
 #   VIGIL_SCAN_TIMEOUT (vigil-milter's scan_timeout: 60)  VIGIL_WORKERS (2)
 #   VIGIL_RULES (vigil-milter's rules: default the repository's rules/default)
 #   VIGIL_MILTER (off: no milter, for benchmarks; not recorded)
+#   VIGIL_INBOUND_MALICIOUS (the inbound action for malicious mail, default
+#   quarantine; e.g. hold for Postfix's hold queue; not recorded)
 #   VIGIL_TRANSPORT (where Postfix delivers, default Dovecot's LMTP; benchmarks
 #   use smtp:[127.0.0.1]:PORT of an smtp-sink; not recorded)
 #   VIGIL_DB (vigil-milter's store: default a SQLite file under BASE; or a
@@ -479,8 +481,8 @@ internal_domains = $DOMAIN
 [policy.inbound]
 clean = tag
 suspicious = tag
-malicious = quarantine
-severity.critical = quarantine
+malicious = ${VIGIL_INBOUND_MALICIOUS:-quarantine}
+severity.critical = ${VIGIL_INBOUND_MALICIOUS:-quarantine}
 finding.ioc.hash = reject
 error = tempfail
 oversize = reject

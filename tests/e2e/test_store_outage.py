@@ -6,9 +6,11 @@ Messages sent while it runs are recorded in it; the server is then stopped,
 more messages are sent and must still be delivered (records go to the
 journal); the server comes back and the journal must drain into it, so that
 every message sent has exactly one record. Also: the milter process killed
-with SIGKILL is restarted by the master and mail keeps flowing.
+with SIGKILL is restarted by the master and mail keeps flowing; and with the
+policy's "hold" action a malicious message waits in Postfix's hold queue.
 """
 import glob
+import json
 import os
 import shutil
 import signal
@@ -107,6 +109,7 @@ def main():
         if not (C.check(pg.init() and pg.start(), "PostgreSQL starts")):
             C.finish()
         st.env["VIGIL_DB"] = pg.url()
+        st.env["VIGIL_INBOUND_MALICIOUS"] = "hold"
         rc, out = st.cmd("start")
         if not C.check(rc == 0, "the stack starts with the PostgreSQL store", out[-2000:]):
             C.finish()
@@ -142,6 +145,19 @@ def main():
         C.check(tms.wait_for(lambda: pg.count() == total, 20) is not None,
                 "every message sent has exactly one record (%d)" % total, pg.count())
         C.check(delivered(st, before + during + after_kill), "every message delivered once")
+
+        # the policy's other quarantine: Postfix's hold queue (this stack runs
+        # with malicious = hold)
+        tok = tms.token("hold")
+        rcpt = "le.hoang.cuong@" + tms.DOMAIN
+        r = st.swaks(rcpt, tms.eicar_zip_msg(tok, rcpt))
+        C.check(r.code == "250", "EICAR in a zip is accepted into the hold queue", repr(r))
+        rc, out = tms.run(["postqueue", "-c", st.etc, "-j"], timeout=10)
+        held = [json.loads(ln) for ln in out.splitlines() if r.queue_id and r.queue_id in ln]
+        C.check(len(held) == 1 and held[0].get("queue_name") == "hold" and st.quarantined() == [],
+                "policy 'hold': the message waits in Postfix's hold queue, not vigil's", out[:400])
+        C.check(tms.wait_for(lambda: pg.count("where action = 'hold'") == 1, 10) is not None,
+                "its record says action hold")
     finally:
         st.cmd("stop")
         shutil.rmtree(st.base, ignore_errors=True)
