@@ -98,6 +98,15 @@ VIGIL_API vigil_err vigil_config_add_rules_text(vigil_config *cfg, const char *n
                                                 const char *text);
 /* Indicator file in the plain format (see docs/indicators.md). */
 VIGIL_API vigil_err vigil_config_add_indicators(vigil_config *cfg, const char *path);
+/*
+ * Analyzer options, e.g. "dlp.min_identifiers" = "50" or
+ * "protected_domains" = "bhxh.gov.vn" (docs/analyzers.md lists them).
+ * Setting a key again adds a value: list options keep every value, single
+ * options use the last one.
+ */
+VIGIL_API vigil_err vigil_config_set_option(vigil_config *cfg, const char *key, const char *value);
+/* Loads "key = value" lines ('#' comments) from a file. */
+VIGIL_API vigil_err vigil_config_load_options(vigil_config *cfg, const char *path);
 /* Overrides the severity of YARA rules whose name matches a glob pattern. */
 VIGIL_API vigil_err vigil_config_set_rule_severity(vigil_config *cfg, const char *glob,
                                                    vigil_severity s);
@@ -122,6 +131,14 @@ VIGIL_API void vigil_free(void *p);
 
 VIGIL_API vigil_scan *vigil_scan_new(vigil_engine *e, unsigned flags);
 VIGIL_API void vigil_scan_free(vigil_scan *s);
+/* Which way the message travels (the gateway knows; files are UNKNOWN). */
+typedef enum vigil_direction {
+	VIGIL_DIR_UNKNOWN = 0,
+	VIGIL_DIR_INBOUND = 1,
+	VIGIL_DIR_OUTBOUND = 2
+} vigil_direction;
+VIGIL_API vigil_err vigil_scan_set_direction(vigil_scan *s, vigil_direction d);
+
 /* Optional SMTP envelope, used by sender/domain indicators. */
 VIGIL_API vigil_err vigil_scan_set_envelope_from(vigil_scan *s, const char *addr);
 VIGIL_API vigil_err vigil_scan_add_envelope_rcpt(vigil_scan *s, const char *addr);

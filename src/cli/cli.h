@@ -27,6 +27,7 @@ struct engine_opts {
 	int niocs;
 	const char *severity_file;
 	bool no_default_rules;
+	vigil_direction direction;
 	vigil_config *cfg;
 };
 /* Handles one engine option; returns 1 if it took the option (and its value

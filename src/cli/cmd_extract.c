@@ -152,6 +152,7 @@ int cmd_extract(int argc, char **argv)
 		goto out;
 	}
 	s = vigil_scan_new(eng, VIGIL_SCAN_KEEP_DATA);
+	vigil_scan_set_direction(s, eo.direction);
 	if (vigil_scan_buffer(s, data, len, msg) != VIGIL_OK)
 		goto out;
 	manifest = report_json(s, msg);

@@ -18,6 +18,7 @@ struct scan_job {
 	vigil_engine *eng;
 	struct input_list *in;
 	bool json, verbose, quiet, progress;
+	vigil_direction direction;
 	size_t max_bytes;
 	gint next;
 	pthread_mutex_t lock;
@@ -62,6 +63,7 @@ static void scan_one(struct scan_job *j, const struct input *in)
 		return;
 	}
 	s = vigil_scan_new(j->eng, 0);
+	vigil_scan_set_direction(s, j->direction);
 	rc = vigil_scan_buffer(s, data, len, in->path);
 	g_free(data);
 	pthread_mutex_lock(&j->lock);
@@ -211,6 +213,7 @@ int cmd_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		inputs_add_arg(&in, argv[i]);
 	j.in = &in;
+	j.direction = eo.direction;
 	/* one byte over the limit lets the engine see and report the truncation */
 	j.max_bytes = (size_t)vigil_config_get_limit(eo.cfg, VIGIL_LIMIT_OBJECT_BYTES) + 1;
 	j.progress = !no_progress && isatty(2) && in.n > 1;

@@ -6,6 +6,7 @@
  * else in the installed data directory. --no-default-rules leaves it out.
  */
 #include <errno.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,38 @@ int engine_opt(struct engine_opts *eo, int opt, const char *arg)
 		return parse_limit(eo->cfg, arg);
 	case 1003:
 		eo->severity_file = arg;
+		return 1;
+	case 1005: {
+		const char *eq = strchr(arg, '=');
+		char *k;
+
+		if (eq == NULL || eq == arg) {
+			fprintf(stderr,
+			        "vigil: --option %s: expected KEY=VALUE (docs/analyzers.md)\n",
+			        arg);
+			return -1;
+		}
+		k = g_strndup(arg, (size_t)(eq - arg));
+		vigil_config_set_option(eo->cfg, k, eq + 1);
+		g_free(k);
+		return 1;
+	}
+	case 1006:
+		if (vigil_config_load_options(eo->cfg, arg) != VIGIL_OK) {
+			fprintf(stderr,
+			        "vigil: --options %s: cannot read it as KEY = VALUE lines\n", arg);
+			return -1;
+		}
+		return 1;
+	case 1007:
+		if (strcmp(arg, "inbound") == 0)
+			eo->direction = VIGIL_DIR_INBOUND;
+		else if (strcmp(arg, "outbound") == 0)
+			eo->direction = VIGIL_DIR_OUTBOUND;
+		else {
+			fprintf(stderr, "vigil: --direction takes inbound or outbound\n");
+			return -1;
+		}
 		return 1;
 	case 1004:
 		if (strcmp(arg, "vi") == 0)

@@ -132,6 +132,8 @@ vigil_config *vigil_config_new(void)
 	cfg->rule_texts = g_ptr_array_new_with_free_func(g_free);
 	cfg->ioc_paths = g_ptr_array_new_with_free_func(g_free);
 	cfg->sev_globs = g_ptr_array_new();
+	cfg->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                     (GDestroyNotify)g_ptr_array_unref);
 	return cfg;
 }
 
@@ -152,6 +154,7 @@ void vigil_config_free(vigil_config *cfg)
 	g_ptr_array_unref(cfg->ioc_paths);
 	g_ptr_array_set_free_func(cfg->sev_globs, sev_override_free);
 	g_ptr_array_unref(cfg->sev_globs);
+	g_hash_table_destroy(cfg->options);
 	free(cfg);
 }
 
@@ -193,6 +196,77 @@ vigil_err vigil_config_add_indicators(vigil_config *cfg, const char *path)
 		return VIGIL_EINVAL;
 	g_ptr_array_add(cfg->ioc_paths, g_strdup(path));
 	return VIGIL_OK;
+}
+
+static void options_add(GHashTable *t, const char *key, const char *value)
+{
+	GPtrArray *a = g_hash_table_lookup(t, key);
+
+	if (a == NULL) {
+		a = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_insert(t, g_strdup(key), a);
+	}
+	g_ptr_array_add(a, g_strdup(value));
+}
+
+vigil_err vigil_config_set_option(vigil_config *cfg, const char *key, const char *value)
+{
+	if (cfg == NULL || key == NULL || value == NULL || *key == 0)
+		return VIGIL_EINVAL;
+	options_add(cfg->options, key, value);
+	return VIGIL_OK;
+}
+
+vigil_err vigil_config_load_options(vigil_config *cfg, const char *path)
+{
+	FILE *f;
+	char line[4096];
+	vigil_err rc = VIGIL_OK;
+
+	if (cfg == NULL || path == NULL)
+		return VIGIL_EINVAL;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return VIGIL_EIO;
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *p = g_strstrip(line), *eq;
+
+		if (*p == '#' || *p == 0)
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL) {
+			rc = VIGIL_EINVAL;
+			continue;
+		}
+		*eq = 0;
+		vigil_config_set_option(cfg, g_strstrip(p), g_strstrip(eq + 1));
+	}
+	fclose(f);
+	return rc;
+}
+
+const GPtrArray *veng_option_list(const vigil_engine *e, const char *key)
+{
+	return e->options ? g_hash_table_lookup(e->options, key) : NULL;
+}
+
+const char *veng_option(const vigil_engine *e, const char *key, const char *def)
+{
+	const GPtrArray *a = veng_option_list(e, key);
+
+	return a != NULL && a->len > 0 ? g_ptr_array_index(a, a->len - 1) : def;
+}
+
+long long veng_option_int(const vigil_engine *e, const char *key, long long def)
+{
+	const char *v = veng_option(e, key, NULL);
+	char *end;
+	long long x;
+
+	if (v == NULL)
+		return def;
+	x = strtoll(v, &end, 10);
+	return end != v && *end == 0 ? x : def;
 }
 
 vigil_err vigil_config_set_rule_severity(vigil_config *cfg, const char *glob, vigil_severity s)
@@ -262,6 +336,20 @@ vigil_err vigil_engine_new(const vigil_config *cfg, vigil_engine **out, char **e
 	e->magic = VENG_MAGIC;
 	e->refs = 1;
 	memcpy(e->limits, cfg->limits, sizeof e->limits);
+	e->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                   (GDestroyNotify)g_ptr_array_unref);
+	{
+		GHashTableIter it;
+		gpointer k, v;
+
+		g_hash_table_iter_init(&it, cfg->options);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			GPtrArray *a = v;
+
+			for (guint i = 0; i < a->len; i++)
+				options_add(e->options, k, g_ptr_array_index(a, i));
+		}
+	}
 	e->sev_globs = g_ptr_array_new_with_free_func(sev_override_free);
 	for (guint i = 0; i < cfg->sev_globs->len; i++) {
 		const struct sev_override *src = g_ptr_array_index(cfg->sev_globs, i);
@@ -301,6 +389,8 @@ void vigil_engine_unref(vigil_engine *e)
 	yara_free(e);
 	ioc_free(e->iocs);
 	g_ptr_array_unref(e->sev_globs);
+	if (e->options != NULL)
+		g_hash_table_destroy(e->options);
 	e->magic = 0xdeadbeef;
 	free(e);
 }

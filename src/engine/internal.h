@@ -56,6 +56,14 @@ struct vigil_object {
 	uint64_t unpacked;   /* bytes of children emitted (for the ratio) */
 	unsigned limits_hit; /* bitmask of vigil_limit reported here */
 	unsigned mime_depth; /* nesting of this object inside a message */
+	GPtrArray *hdrs;     /* email objects: struct vhdr* of the top-level header, or NULL */
+};
+
+/* one header field of a message, as mime.c read it (bounded, sanitised) */
+struct vhdr {
+	char *name;  /* as written */
+	char *raw;   /* unfolded raw value (RFC 2047 words not decoded) */
+	char *value; /* decoded value (UTF-8) */
 };
 
 struct vigil_finding {
@@ -71,6 +79,7 @@ typedef struct ioc_set ioc_set;
 
 struct vigil_config {
 	uint64_t limits[VIGIL_LIMIT__COUNT];
+	GHashTable *options;   /* key -> GPtrArray of char* (every value set) */
 	GPtrArray *rule_paths; /* char* */
 	GPtrArray *rule_texts; /* char* name, char* text pairs */
 	GPtrArray *ioc_paths;  /* char* */
@@ -90,6 +99,7 @@ struct vigil_engine {
 	size_t rule_count;
 	ioc_set *iocs;
 	GPtrArray *sev_globs;
+	GHashTable *options; /* copied from the config; read-only */
 };
 
 struct vigil_scan {
@@ -110,6 +120,10 @@ struct vigil_scan {
 	int score;
 	vigil_verdict verdict;
 	void *yara_scanner; /* YR_SCANNER*, created lazily */
+	vigil_direction direction;
+	GHashTable *notes;    /* analyzer state for the whole scan: key -> value */
+	GPtrArray *passwords; /* candidate archive passwords found in the message */
+	GHashTable *password_seen;
 };
 
 /* ---- what extractors hand to vscan_emit ---- */
@@ -197,10 +211,37 @@ typedef struct analyzer {
 	const char *name;
 	const char *const *types; /* NULL: every object */
 	void (*analyze)(vigil_scan *s, vigil_object *o);
+	/*
+	 * true: runs after the object's extractor, when its children (and, for
+	 * an email, its headers in o->hdrs) are known; the object's bytes are
+	 * still there. The root's after-analyzers run last in the scan.
+	 */
+	bool after;
 } analyzer;
 
 const extractor *registry_extractor_for(const char *type);
 const analyzer *const *registry_analyzers(void);
+
+/* engine options (vigil_config_set_option): the last value, or def */
+const char *veng_option(const vigil_engine *e, const char *key, const char *def);
+/* every value set for key (NULL if none) */
+const GPtrArray *veng_option_list(const vigil_engine *e, const char *key);
+long long veng_option_int(const vigil_engine *e, const char *key, long long def);
+
+/* scan notes: analyzer state that lives as long as the scan */
+void *vscan_note(vigil_scan *s, const char *key);
+void vscan_note_set(vigil_scan *s, const char *key, void *value, GDestroyNotify free_fn);
+
+/* candidate passwords for encrypted archives (bounded; duplicates ignored) */
+void vscan_password_add(vigil_scan *s, const char *pw);
+const GPtrArray *vscan_passwords(const vigil_scan *s);
+
+/* header of an email object, decoded (first of that name), or NULL */
+const char *vobj_header(const vigil_object *o, const char *name);
+
+/* fuzz harnesses: scan bytes as if their content type were `type` */
+vigil_err vscan_buffer_typed(vigil_scan *s, const void *data, size_t len, const char *name,
+                             const char *type);
 
 /* util */
 char *vstr_sanitize(const char *in, size_t maxlen); /* printable UTF-8 copy */

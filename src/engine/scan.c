@@ -33,10 +33,27 @@ static void object_free(gpointer p)
 	g_free(o->ctype);
 	g_free(o->charset);
 	g_free(o->disposition);
+	if (o->hdrs != NULL)
+		g_ptr_array_unref(o->hdrs);
 	if (!o->borrowed)
 		free(o->data);
 	o->magic = 0xdeadbeef;
 	g_free(o);
+}
+
+/* a note and how to free it */
+struct note {
+	void *value;
+	GDestroyNotify free_fn;
+};
+
+static void note_free(gpointer p)
+{
+	struct note *n = p;
+
+	if (n->free_fn != NULL && n->value != NULL)
+		n->free_fn(n->value);
+	g_free(n);
 }
 
 vigil_scan *vigil_scan_new(vigil_engine *e, unsigned flags)
@@ -55,6 +72,9 @@ vigil_scan *vigil_scan_new(vigil_engine *e, unsigned flags)
 		s->facts[i] = g_ptr_array_new_with_free_func(g_free);
 		s->fact_seen[i] = g_hash_table_new(g_str_hash, g_str_equal);
 	}
+	s->notes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, note_free);
+	s->passwords = g_ptr_array_new_with_free_func(g_free);
+	s->password_seen = g_hash_table_new(g_str_hash, g_str_equal);
 	return s;
 }
 
@@ -64,6 +84,9 @@ void vigil_scan_free(vigil_scan *s)
 		return;
 	g_assert(s->magic == VSCAN_MAGIC);
 	yara_scanner_free(s);
+	g_hash_table_destroy(s->notes);
+	g_hash_table_destroy(s->password_seen);
+	g_ptr_array_unref(s->passwords);
 	g_ptr_array_unref(s->objs);
 	g_ptr_array_unref(s->findings);
 	for (int i = 0; i < VIGIL_FACT__COUNT; i++) {
@@ -108,6 +131,63 @@ vigil_err vigil_scan_add_envelope_rcpt(vigil_scan *s, const char *addr)
 		return VIGIL_EINVAL;
 	vscan_fact(s, VIGIL_FACT_ENVELOPE_RCPT, addr);
 	return VIGIL_OK;
+}
+
+vigil_err vigil_scan_set_direction(vigil_scan *s, vigil_direction d)
+{
+	if (s == NULL || (unsigned)d > VIGIL_DIR_OUTBOUND)
+		return VIGIL_EINVAL;
+	s->direction = d;
+	return VIGIL_OK;
+}
+
+void *vscan_note(vigil_scan *s, const char *key)
+{
+	struct note *n = g_hash_table_lookup(s->notes, key);
+
+	return n ? n->value : NULL;
+}
+
+void vscan_note_set(vigil_scan *s, const char *key, void *value, GDestroyNotify free_fn)
+{
+	struct note *n = g_new0(struct note, 1);
+
+	n->value = value;
+	n->free_fn = free_fn;
+	g_hash_table_replace(s->notes, g_strdup(key), n);
+}
+
+#define MAX_PASSWORDS 64
+
+void vscan_password_add(vigil_scan *s, const char *pw)
+{
+	char *c;
+
+	if (pw == NULL || *pw == 0 || strlen(pw) > 128 || s->passwords->len >= MAX_PASSWORDS)
+		return;
+	if (g_hash_table_contains(s->password_seen, pw))
+		return;
+	c = g_strdup(pw);
+	g_ptr_array_add(s->passwords, c);
+	g_hash_table_add(s->password_seen, c);
+}
+
+const GPtrArray *vscan_passwords(const vigil_scan *s)
+{
+	return s->passwords;
+}
+
+const char *vobj_header(const vigil_object *o, const char *name)
+{
+	if (o == NULL || o->hdrs == NULL)
+		return NULL;
+	for (guint i = 0; i < o->hdrs->len; i++) {
+		const struct vhdr *h = g_ptr_array_index(o->hdrs, i);
+
+		if (g_ascii_strcasecmp(h->name, name) == 0)
+			return h->value;
+	}
+	return NULL;
 }
 
 vigil_object *vscan_object(vigil_scan *s, size_t i)
@@ -266,7 +346,7 @@ static void process(vigil_scan *s, vigil_object *o)
 	ioc_match_object(s, o);
 	yara_scan_object(s, o);
 	for (an = registry_analyzers(); *an != NULL; an++) {
-		if (type_in(o->type, (*an)->types))
+		if (!(*an)->after && type_in(o->type, (*an)->types))
 			(*an)->analyze(s, o);
 		if (vscan_should_stop(s, o))
 			return;
@@ -274,6 +354,13 @@ static void process(vigil_scan *s, vigil_object *o)
 	ex = registry_extractor_for(o->type);
 	if (ex != NULL)
 		ex->extract(s, o);
+	/* after the children: these see what the extractor learned (headers,
+	 * the whole tree below); a time-out skips them, never a limit hit */
+	if (s->stopped)
+		return;
+	for (an = registry_analyzers(); *an != NULL; an++)
+		if ((*an)->after && type_in(o->type, (*an)->types))
+			(*an)->analyze(s, o);
 }
 
 int vscan_emit(vigil_scan *s, vigil_object *parent, vchild *c)
@@ -349,7 +436,22 @@ static char *root_path(const char *type, const char *name)
 	}
 }
 
+static vigil_err scan_buffer(vigil_scan *s, const void *data, size_t len, const char *name,
+                             const char *type);
+
 vigil_err vigil_scan_buffer(vigil_scan *s, const void *data, size_t len, const char *name)
+{
+	return scan_buffer(s, data, len, name, NULL);
+}
+
+vigil_err vscan_buffer_typed(vigil_scan *s, const void *data, size_t len, const char *name,
+                             const char *type)
+{
+	return scan_buffer(s, data, len, name, type);
+}
+
+static vigil_err scan_buffer(vigil_scan *s, const void *data, size_t len, const char *name,
+                             const char *type)
 {
 	const uint64_t *lim;
 	vigil_object *o;
@@ -389,6 +491,8 @@ vigil_err vigil_scan_buffer(vigil_scan *s, const void *data, size_t len, const c
 		name = strrchr(name, '/') + 1;
 	o->name = name ? vstr_sanitize(name, 1024) : NULL;
 	o->type = ftype_detect(o->data, o->len, &o->mime);
+	if (type != NULL)
+		o->type = g_intern_string(type);
 	o->path = root_path(o->type, o->name);
 	g_ptr_array_add(s->objs, o);
 	if (o->flags & VIGIL_OBJ_TRUNCATED)

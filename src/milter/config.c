@@ -395,6 +395,22 @@ int config_load(const char *path, struct milter_config *c, char **err)
 			goto out;
 	}
 
+	{
+		/* [analyzers]: every key is an engine option; ';' separates list values */
+		char **keys = g_key_file_get_keys(kf, "analyzers", NULL, NULL);
+		GPtrArray *o = g_ptr_array_new();
+
+		for (char **k = keys; k != NULL && *k != NULL; k++) {
+			char **vals = get_list(kf, "analyzers", *k, NULL);
+
+			for (char **x = vals; *x != NULL; x++)
+				g_ptr_array_add(o, g_strdup_printf("%s=%s", *k, *x));
+			g_strfreev(vals);
+		}
+		g_ptr_array_add(o, NULL);
+		c->engine.options = (char **)g_ptr_array_free(o, FALSE);
+		g_strfreev(keys);
+	}
 	c->internal_nets = g_array_new(FALSE, FALSE, sizeof(struct cidr));
 	nets = get_list(kf, "network", "internal_networks",
 	                "127.0.0.0/8;::1/128;10.0.0.0/8;172.16.0.0/12;192.168.0.0/16");
@@ -442,6 +458,7 @@ void config_free(struct milter_config *c)
 	g_strfreev(c->engine.rules);
 	g_strfreev(c->engine.indicators);
 	g_free(c->engine.rule_severity);
+	g_strfreev(c->engine.options);
 	if (c->internal_nets)
 		g_array_free(c->internal_nets, TRUE);
 	g_strfreev(c->internal_domains);

@@ -834,6 +834,7 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 
 		json_object_set_new(e, "name", json_string(qid ? qid : "message"));
 		json_object_set_new(e, "env_from", json_string(m->env_from ? m->env_from : ""));
+		json_object_set_new(e, "direction", json_string(direction));
 		for (guint i = 0; i < m->rcpts->len; i++) {
 			json_t *s = json_string(g_ptr_array_index(m->rcpts, i));
 

@@ -154,6 +154,16 @@ vigil_config *pool_engine_config(const struct pool_engine_cfg *e)
 	for (int l = 0; l < VIGIL_LIMIT__COUNT; l++)
 		if (e->limits[l] != 0)
 			vigil_config_set_limit(cfg, (vigil_limit)l, e->limits[l]);
+	for (char **o = e->options; o != NULL && *o != NULL; o++) {
+		char *eq = strchr(*o, '=');
+
+		if (eq != NULL) {
+			char *k = g_strndup(*o, (size_t)(eq - *o));
+
+			vigil_config_set_option(cfg, k, eq + 1);
+			g_free(k);
+		}
+	}
 	return cfg;
 }
 
@@ -276,11 +286,17 @@ static void worker_serve(int c, vigil_engine *eng, unsigned timeout_s)
 	s = vigil_scan_new(eng, 0);
 	{
 		const char *from = json_string_value(json_object_get(env, "env_from"));
+		const char *dir = json_string_value(json_object_get(env, "direction"));
 		json_t *rcpts = json_object_get(env, "env_rcpts"), *r;
 		size_t i;
 
 		if (from != NULL)
 			vigil_scan_set_envelope_from(s, from);
+		if (dir != NULL)
+			vigil_scan_set_direction(s,
+			                         strcmp(dir, "outbound") == 0  ? VIGIL_DIR_OUTBOUND
+			                         : strcmp(dir, "inbound") == 0 ? VIGIL_DIR_INBOUND
+			                                                       : VIGIL_DIR_UNKNOWN);
 		json_array_foreach(rcpts, i, r) if (json_is_string(r))
 		        vigil_scan_add_envelope_rcpt(s, json_string_value(r));
 	}

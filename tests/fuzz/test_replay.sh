@@ -14,6 +14,7 @@ for h in "$B"/tests/fuzz/*_replay; do
 		done
 	fi
 	echo "== $(basename "$h")"
-	"$h" "$@" || status=1
+	# every input once, then a bounded, reproducible mutation smoke run
+	"$h" --mutate "${VIGIL_FUZZ_MUTATIONS:-300}" --seed 1 "$@" || status=1
 done
 exit $status

@@ -155,4 +155,4 @@ static void name_analyze(vigil_scan *s, vigil_object *o)
 	}
 }
 
-const analyzer name_analyzer = {"name", NULL, name_analyze};
+const analyzer name_analyzer = {"name", NULL, name_analyze, false};

@@ -131,4 +131,4 @@ static void url_analyze(vigil_scan *s, vigil_object *o)
 }
 
 static const char *const url_types[] = {"text", "html", "xml", NULL};
-const analyzer url_analyzer = {"url", url_types, url_analyze};
+const analyzer url_analyzer = {"url", url_types, url_analyze, false};

@@ -174,6 +174,64 @@ static void add_addresses(vigil_scan *s, vigil_fact f, InternetAddressList *l, i
 	}
 }
 
+#define MAX_KEPT_HEADERS 300
+#define MAX_KEPT_VALUE 8192
+
+static void vhdr_free(gpointer p)
+{
+	struct vhdr *h = p;
+
+	g_free(h->name);
+	g_free(h->raw);
+	g_free(h->value);
+	g_free(h);
+}
+
+/* folded raw value on one line */
+static char *unfold(const char *v)
+{
+	GString *s = g_string_new(NULL);
+
+	for (const char *p = v; *p && s->len < MAX_KEPT_VALUE; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		g_string_append_c(s, *p == '\t' ? ' ' : *p);
+	}
+	g_strstrip(s->str);
+	return g_string_free(s, FALSE);
+}
+
+/* the message's own header, for analyzers that run after the extraction */
+static void keep_headers(vigil_object *o, GMimeMessage *m)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	if (o->hdrs != NULL)
+		g_ptr_array_unref(o->hdrs);
+	o->hdrs = g_ptr_array_new_with_free_func(vhdr_free);
+	for (int i = 0; i < n && i < MAX_KEPT_HEADERS; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_raw_value(h);
+		const char *val = g_mime_header_get_value(h);
+		struct vhdr *x;
+		char *u;
+
+		if (name == NULL)
+			continue;
+		x = g_new0(struct vhdr, 1);
+		x->name = vstr_sanitize(name, 128);
+		u = unfold(raw ? raw : "");
+		x->raw = vstr_sanitize(u, MAX_KEPT_VALUE);
+		g_free(u);
+		u = unfold(val ? val : (raw ? raw : ""));
+		x->value = vstr_sanitize(u, MAX_KEPT_VALUE);
+		g_free(u);
+		g_ptr_array_add(o->hdrs, x);
+	}
+}
+
 static void message_facts(vigil_scan *s, GMimeMessage *m)
 {
 	const char *v;
@@ -1177,6 +1235,7 @@ static void mime_extract(vigil_scan *s, vigil_object *o)
 	}
 	if (p.msg != NULL) {
 		message_facts(s, p.msg);
+		keep_headers(o, p.msg);
 		body = g_mime_message_get_mime_part(p.msg);
 		c.root_body = body;
 		c.root_last = headers_last(GMIME_OBJECT(p.msg));
