@@ -204,6 +204,8 @@ VIGIL_API const char *vigil_finding_attack(const vigil_finding *f);
 /* Evidence text (bounded, printable), or "" */
 VIGIL_API const char *vigil_finding_evidence(const vigil_finding *f);
 VIGIL_API size_t vigil_finding_object(const vigil_finding *f);
+/* What the finding adds to the score: severity weight x confidence (docs/scoring.md). */
+VIGIL_API int vigil_finding_weight(const vigil_finding *f);
 
 /* Message facts gathered while scanning (empty when the input is no email). */
 typedef enum vigil_fact {

@@ -39,8 +39,9 @@ void report_human(FILE *out, const vigil_scan *s, const char *path, bool verbose
 
 		if (!verbose && vigil_finding_severity(f) == VIGIL_SEV_INFO)
 			continue;
-		fprintf(out, "  [%s] %s: %s\n", vigil_severity_name(vigil_finding_severity(f)),
-		        o ? vigil_object_path(o) : "?", vigil_finding_title(f, cli_lang()));
+		fprintf(out, "  [%s +%d] %s: %s\n", vigil_severity_name(vigil_finding_severity(f)),
+		        vigil_finding_weight(f), o ? vigil_object_path(o) : "?",
+		        vigil_finding_title(f, cli_lang()));
 		fprintf(out, "      %s%s%s%s%s\n", vigil_finding_id(f), *att ? "  ATT&CK " : "",
 		        att, *ev ? "  — " : "", ev);
 	}

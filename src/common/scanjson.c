@@ -98,6 +98,7 @@ json_t *scanjson(const vigil_scan *s, const char *path, vigil_lang lang)
 		json_object_set_new(j, "severity",
 		                    json_string(vigil_severity_name(vigil_finding_severity(f))));
 		json_object_set_new(j, "title", json_string(vigil_finding_title(f, lang)));
+		json_object_set_new(j, "weight", json_integer(vigil_finding_weight(f)));
 		json_object_set_new(j, "object", json_string(o ? vigil_object_path(o) : ""));
 		json_object_set_new(j, "attack", att);
 		json_object_set_new(j, "evidence", json_string(vigil_finding_evidence(f)));

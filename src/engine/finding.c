@@ -1,12 +1,6 @@
 /*
- * finding.c - findings and the verdict derived from them.
- *
- * Scoring: each distinct finding id adds its severity's weight once (info 0,
- * low 10, medium 30, high 60, critical 100), however many objects it was
- * seen on (rspamd scores symbols the same way); the score is capped at 100. The verdict is
- * malicious for a critical finding or a score of 100, suspicious from 30 or
- * for any limit hit (a scan that did not see everything is never clean),
- * clean otherwise. Findings are kept once per (id, object).
+ * finding.c - findings: the catalogue (findings.def), adding them (once per
+ * id and object), and reading them. The score and verdict are scoring.c's.
  */
 #include "internal.h"
 
@@ -40,8 +34,6 @@ static const struct catalogue_entry catalogue[F__COUNT] = {
 #undef MEDIUM
 #undef HIGH
 #undef CRITICAL
-
-static const int weights[] = {0, 10, 30, 60, 100};
 
 const char *vfinding_catalogue_id(finding_kind k)
 {
@@ -110,35 +102,6 @@ void vfinding_add(vigil_scan *s, const vigil_object *o, finding_kind k, const ch
 		va_end(ap);
 	}
 	vfinding_add_custom(s, o, c->id, c->sev, c->title_en, c->title_vi, c->attack, ev);
-}
-
-void vfinding_verdict(vigil_scan *s)
-{
-	int score = 0;
-	bool critical = false, limit = false;
-	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
-
-	for (guint i = 0; i < s->findings->len; i++) {
-		const vigil_finding *f = g_ptr_array_index(s->findings, i);
-
-		if (!g_hash_table_add(seen, f->id))
-			continue;
-		score += weights[f->sev];
-		if (score > 100)
-			score = 100;
-		if (f->sev == VIGIL_SEV_CRITICAL)
-			critical = true;
-		if (strncmp(f->id, "limit.", 6) == 0)
-			limit = true;
-	}
-	g_hash_table_destroy(seen);
-	s->score = score;
-	if (critical || score >= 100)
-		s->verdict = VIGIL_MALICIOUS;
-	else if (score >= 30 || limit)
-		s->verdict = VIGIL_SUSPICIOUS;
-	else
-		s->verdict = VIGIL_CLEAN;
 }
 
 size_t vigil_scan_finding_count(const vigil_scan *s)

@@ -116,6 +116,7 @@ struct vigil_scan {
 	double elapsed_ms;
 	unsigned global_hits; /* limits reported once per scan */
 	bool stopped;         /* object/time/total limit: stop everything */
+	bool scored;          /* combinations applied */
 	bool done;
 	int score;
 	vigil_verdict verdict;
@@ -172,7 +173,8 @@ void vfinding_add_custom(vigil_scan *s, const vigil_object *o, const char *id, v
                          const char *title_en, const char *title_vi, const char *attack,
                          const char *evidence);
 bool vfinding_has(const vigil_scan *s, size_t obj, const char *id);
-void vfinding_verdict(vigil_scan *s);
+void vfinding_verdict(vigil_scan *s); /* scoring.c */
+int vfinding_weight(const vigil_finding *f);
 const char *vfinding_catalogue_id(finding_kind k);
 void vfinding_free(vigil_finding *f);
 

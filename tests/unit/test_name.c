@@ -32,7 +32,9 @@ static void rtlo_is_visible_and_reported(void **state)
 	assert_string_equal(vigil_object_name(o), "invoice_\\u{202E}fdp.exe");
 	assert_string_equal(vigil_object_type(o), "pe");
 	assert_true(tu_finding(s, "content.executable") >= 0);
-	assert_int_equal(vigil_scan_verdict(s), VIGIL_SUSPICIOUS);
+	/* a program hiding behind a reversed name: the combination decides */
+	assert_true(tu_finding(s, "combo.disguised_executable") >= 0);
+	assert_int_equal(vigil_scan_verdict(s), VIGIL_MALICIOUS);
 	vigil_scan_free(s);
 	vigil_engine_unref(e);
 }
