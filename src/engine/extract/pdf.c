@@ -175,8 +175,13 @@ typedef struct pdoc {
 	vbuf malformed, decerr, limit;
 	uint64_t work, work_max; /* bytes parsed so far, and the budget */
 	unsigned parses;
-	bool nodecode; /* a limit was hit: decode nothing more */
-	bool stop;     /* the scan is over */
+	/* actions and features seen while walking the dictionaries */
+	unsigned n_js, n_openaction, n_aa, n_launch, n_uri, n_submit, n_richmedia, n_gotor,
+	        n_acroform, n_import;
+	bool auto_js, auto_launch, auto_uri; /* an automatic action runs these */
+	vbuf actions;                        /* evidence: what the actions name */
+	bool nodecode;                       /* a limit was hit: decode nothing more */
+	bool stop;                           /* the scan is over */
 } pdoc;
 
 /* ---------------------------------------------------------------- arena */
@@ -2349,6 +2354,93 @@ static void name_tree(pdoc *d, const pv *node, unsigned depth, GHashTable *visit
 			name_tree(d, &kids->u.a.v[k], depth + 1, visited);
 }
 
+/* a string or name as text for evidence (bounded) */
+static void pv_text(pdoc *d, const pv *v, char *out, size_t n)
+{
+	char *t;
+
+	out[0] = 0;
+	v = resolve(d, v);
+	if (v == NULL || (v->t != PV_STR && v->t != PV_NAME))
+		return;
+	t = text_string(v);
+	if (t != NULL)
+		g_strlcpy(out, t, n);
+	g_free(t);
+}
+
+/*
+ * An action dictionary (/S names its kind). auto: it runs without a click
+ * (the document's /OpenAction or an /AA trigger).
+ */
+static void on_action(pdoc *d, const pv *act, bool autorun, unsigned depth)
+{
+	const pv *kind, *next;
+	char buf[256];
+
+	act = resolve(d, act);
+	if (act == NULL || act->t != PV_DICT || depth > 8)
+		return;
+	kind = resolve(d, dget(act, "S"));
+	if (name_is(kind, "JavaScript")) {
+		d->auto_js |= autorun;
+	} else if (name_is(kind, "Launch")) {
+		const pv *f = dget(act, "F"), *win = resolve(d, dget(act, "Win"));
+
+		d->n_launch++;
+		d->auto_launch |= autorun;
+		if (win != NULL && win->t == PV_DICT)
+			f = dget(win, "F");
+		pv_text(d, f, buf, sizeof buf);
+		if (f != NULL && resolve(d, f) != NULL && resolve(d, f)->t == PV_DICT)
+			pv_text(d, dget(resolve(d, f), "F"), buf, sizeof buf);
+		note(&d->actions, "Launch %s%s", buf[0] ? buf : "(file spec)",
+		     autorun ? " (automatic)" : "");
+	} else if (name_is(kind, "URI")) {
+		d->n_uri++;
+		d->auto_uri |= autorun;
+		pv_text(d, dget(act, "URI"), buf, sizeof buf);
+		if (buf[0]) {
+			char *host = NULL, *sl;
+
+			vscan_fact(d->s, VIGIL_FACT_URL, buf);
+			if (g_str_has_prefix(buf, "http://") || g_str_has_prefix(buf, "https://")) {
+				host = g_ascii_strdown(strstr(buf, "//") + 2, -1);
+				if ((sl = strpbrk(host, "/?#:")) != NULL)
+					*sl = 0;
+				if (*host)
+					vscan_fact(d->s, VIGIL_FACT_DOMAIN, host);
+			}
+			g_free(host);
+			if (autorun)
+				note(&d->actions, "opens %s automatically", buf);
+		}
+	} else if (name_is(kind, "SubmitForm")) {
+		d->n_submit++;
+		pv_text(d, dget(act, "F"), buf, sizeof buf);
+		if (buf[0] == 0 && resolve(d, dget(act, "F")) != NULL &&
+		    resolve(d, dget(act, "F"))->t == PV_DICT)
+			pv_text(d, dget(resolve(d, dget(act, "F")), "F"), buf, sizeof buf);
+		note(&d->actions, "SubmitForm to %s", buf[0] ? buf : "(unnamed)");
+		if (buf[0])
+			vscan_fact(d->s, VIGIL_FACT_URL, buf);
+	} else if (name_is(kind, "GoToR") || name_is(kind, "GoToE")) {
+		d->n_gotor++;
+		pv_text(d, dget(act, "F"), buf, sizeof buf);
+		note(&d->actions, "GoToR %s", buf);
+	} else if (name_is(kind, "ImportData")) {
+		d->n_import++;
+	}
+	/* /Next: a chain of actions (an array or one) */
+	next = resolve(d, dget(act, "Next"));
+	if (next != NULL && next->t == PV_ARR) {
+		for (size_t k = 0; k < next->u.a.n && k < 16; k++)
+			on_action(d, &next->u.a.v[k], autorun, depth + 1);
+	} else if (next != NULL) {
+		on_action(d, next, autorun, depth + 1);
+	}
+}
+
 /* Every dictionary of every object: file specs, name trees, scripts, forms. */
 static void walk(pdoc *d, const pv *v, unsigned depth)
 {
@@ -2367,10 +2459,29 @@ static void walk(pdoc *d, const pv *v, unsigned depth)
 			name_tree(d, x, 0, visited);
 			g_hash_table_destroy(visited);
 		}
-		if ((x = dget(v, "JS")) != NULL)
+		if ((x = dget(v, "JS")) != NULL) {
+			d->n_js++;
 			on_javascript(d, x);
+		}
 		if ((x = dget(v, "XFA")) != NULL)
 			on_xfa(d, x);
+		if ((x = dget(v, "OpenAction")) != NULL) {
+			d->n_openaction++;
+			on_action(d, x, true, 0);
+		}
+		if ((x = resolve(d, dget(v, "AA"))) != NULL && x->t == PV_DICT) {
+			/* additional actions: triggers (open, close, page visible...) */
+			d->n_aa++;
+			for (size_t k = 0; k < x->u.a.n && k < 32; k++)
+				on_action(d, &x->u.a.v[2 * k + 1], true, 0);
+		}
+		if (dget(v, "S") != NULL && dget(v, "OpenAction") == NULL)
+			on_action(d, v, false, 0);
+		if (dget(v, "RichMedia") != NULL ||
+		    name_is(resolve(d, dget(v, "Subtype")), "RichMedia"))
+			d->n_richmedia++;
+		if (dget(v, "AcroForm") != NULL)
+			d->n_acroform++;
 	}
 	n = v->t == PV_DICT ? 2 * v->u.a.n : v->u.a.n;
 	for (size_t k = 0; k < n; k++)
@@ -2523,6 +2634,29 @@ static void report(pdoc *d)
 		vbuf_terminate(&d->decerr);
 		vfinding_add(d->s, d->o, F_DECODE_ERROR, "%s", (const char *)d->decerr.data);
 	}
+	vbuf_terminate(&d->actions);
+	if (d->auto_js || d->auto_launch)
+		vfinding_add(d->s, d->o, F_PDF_AUTORUN, "%s%s%s", d->auto_js ? "JavaScript" : "",
+		             d->auto_js && d->auto_launch ? " and " : "",
+		             d->auto_launch ? "a program launch" : "");
+	if (d->n_js > 0)
+		vfinding_add(d->s, d->o, F_PDF_JAVASCRIPT, "%u /JS entries%s", d->n_js,
+		             d->auto_js ? ", run when the document opens" : "");
+	if (d->n_launch > 0)
+		vfinding_add(d->s, d->o, F_PDF_LAUNCH, "%s",
+		             d->actions.data ? (const char *)d->actions.data : "");
+	if (d->n_submit > 0)
+		vfinding_add(d->s, d->o, F_PDF_SUBMITFORM, "%s",
+		             d->actions.data ? (const char *)d->actions.data : "");
+	if (d->n_richmedia > 0)
+		vfinding_add(d->s, d->o, F_PDF_RICHMEDIA, "%u rich media (Flash/3D) annotations",
+		             d->n_richmedia);
+	if (d->auto_uri)
+		vfinding_add(d->s, d->o, F_PDF_AUTO_URI, "%s",
+		             d->actions.data ? (const char *)d->actions.data : "");
+	if (d->n_gotor > 0 || d->n_import > 0)
+		vfinding_add(d->s, d->o, F_PDF_REMOTE, "%u remote go-to, %u import-data actions",
+		             d->n_gotor, d->n_import);
 }
 
 static void pdf_extract(vigil_scan *s, vigil_object *o)
@@ -2549,6 +2683,7 @@ static void pdf_extract(vigil_scan *s, vigil_object *o)
 	vbuf_init(&d.malformed, MAX_NOTE);
 	vbuf_init(&d.decerr, MAX_NOTE);
 	vbuf_init(&d.limit, MAX_NOTE);
+	vbuf_init(&d.actions, MAX_NOTE);
 
 	scan_objects(&d);
 	/* text that merely mentions "%PDF-" (and holds no object) is left alone */
@@ -2581,6 +2716,7 @@ static void pdf_extract(vigil_scan *s, vigil_object *o)
 	vbuf_free(&d.malformed);
 	vbuf_free(&d.decerr);
 	vbuf_free(&d.limit);
+	vbuf_free(&d.actions);
 	g_hash_table_destroy(d.seen);
 	g_hash_table_destroy(d.scripts);
 	g_hash_table_destroy(d.roles);
