@@ -468,7 +468,7 @@ sendmail = $SENDMAIL
 
 [engine]
 rules = ${VIGIL_RULES:-$TOP/rules/default}
-indicators = $TOP/rules/samples/iocs.txt
+indicators = $TOP/rules/indicators.txt;$TOP/rules/samples/iocs.txt
 rule_severity = $TOP/rules/severity.conf
 limit.time_ms = 30000
 

@@ -1,7 +1,8 @@
 /*
  * engine_opts.c - rule, indicator and limit options shared by commands.
  *
- * The default rule set (rules/default/ and rules/severity.conf) is found in
+ * The default rule pack (rules/default/, rules/severity.conf and the
+ * indicator seeds rules/indicators.txt) is found in
  * $VIGIL_DATADIR, else next to the source tree the binary was built from,
  * else in the installed data directory. --no-default-rules leaves it out.
  */
@@ -181,6 +182,9 @@ vigil_engine *engine_build(struct engine_opts *eo)
 		snprintf(path, sizeof path, "%s/rules/severity.conf", datadir());
 		if (access(path, R_OK) == 0)
 			vigil_config_load_rule_severity(eo->cfg, path);
+		snprintf(path, sizeof path, "%s/rules/indicators.txt", datadir());
+		if (access(path, R_OK) == 0)
+			vigil_config_add_indicators(eo->cfg, path);
 	}
 	if (eo->severity_file != NULL &&
 	    vigil_config_load_rule_severity(eo->cfg, eo->severity_file) != VIGIL_OK) {
