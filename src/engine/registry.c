@@ -20,6 +20,8 @@ extern const extractor tnef_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
+extern const analyzer dlp_analyzer;
+extern const analyzer dlp_report_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -36,6 +38,8 @@ static const extractor *const extractors[] = {
 static const analyzer *const analyzers[] = {
         &name_analyzer,
         &url_analyzer,
+        &dlp_analyzer,        /* outbound: counts citizen identifiers */
+        &dlp_report_analyzer, /* outbound: reports them (after, on the root) */
         NULL,
 };
 

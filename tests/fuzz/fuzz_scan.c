@@ -45,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vigil_scan *s = vigil_scan_new(engine(), 0);
 	size_t sum = 0;
 
+	/* both directions over time: outbound enables the data-loss checks */
+	vigil_scan_set_direction(s, size % 2 ? VIGIL_DIR_OUTBOUND : VIGIL_DIR_INBOUND);
 	vigil_scan_buffer(s, data, size, "fuzz.bin");
 	for (size_t i = 0; i < vigil_scan_object_count(s); i++) {
 		const vigil_object *o = vigil_scan_object(s, i);
