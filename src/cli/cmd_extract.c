@@ -93,6 +93,9 @@ int cmd_extract(int argc, char **argv)
 	        {"limit", required_argument, NULL, 1002},
 	        {"rule-severity", required_argument, NULL, 1003},
 	        {"lang", required_argument, NULL, 1004},
+	        {"option", required_argument, NULL, 1005},
+	        {"options", required_argument, NULL, 1006},
+	        {"direction", required_argument, NULL, 1007},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};

@@ -161,6 +161,10 @@ const char *engine_opts_help(void)
 	       "      --limit NAME=N       set a limit: depth, objects, total_bytes, "
 	       "object_bytes,\n"
 	       "                           ratio, time_ms, mime_depth (sizes take k/m/g)\n"
+	       "      --option KEY=VALUE   an analyzer option (repeatable; docs/analyzers.md)\n"
+	       "      --options FILE       analyzer options as KEY = VALUE lines\n"
+	       "      --direction inbound|outbound  the message's direction (outbound enables\n"
+	       "                           the data-loss checks)\n"
 	       "      --lang vi|en         language of the output (default: from "
 	       "VIGIL_LANG/LANG)\n";
 }
