@@ -20,6 +20,9 @@ extern const extractor tnef_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
+extern const analyzer links_html_analyzer;
+extern const analyzer links_analyzer;
+extern const analyzer sender_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -36,6 +39,9 @@ static const extractor *const extractors[] = {
 static const analyzer *const analyzers[] = {
         &name_analyzer,
         &url_analyzer,
+        &links_html_analyzer, /* anchors, forms and password fields in HTML */
+        &sender_analyzer,     /* after: From, Reply-To, authentication results */
+        &links_analyzer,      /* after, root: every URL and domain of the scan */
         NULL,
 };
 
