@@ -516,6 +516,16 @@ static size_t skip_raw(const uint8_t *p, size_t n, size_t i, const char *name)
 	return at < 0 ? n : i + (size_t)at;
 }
 
+static bool declared_html(const vigil_object *o)
+{
+	const char *dot = o->name != NULL ? strrchr(o->name, '.') : NULL;
+
+	return (o->ctype != NULL && (g_ascii_strcasecmp(o->ctype, "text/html") == 0 ||
+	                             g_ascii_strcasecmp(o->ctype, "application/xhtml+xml") == 0)) ||
+	       (dot != NULL &&
+	        (g_ascii_strcasecmp(dot, ".html") == 0 || g_ascii_strcasecmp(dot, ".htm") == 0));
+}
+
 static void links_html(vigil_scan *s, vigil_object *o)
 {
 	const uint8_t *p = o->data;
@@ -523,6 +533,10 @@ static void links_html(vigil_scan *s, vigil_object *o)
 	struct html_ctx h;
 
 	if (p == NULL || n == 0)
+		return;
+	/* a text/html part need not start like a page ("<p>Dear ..."): what
+	 * a mail client renders as HTML is read as HTML here too */
+	if (strcmp(o->type, "text") == 0 && !declared_html(o))
 		return;
 	memset(&h, 0, sizeof h);
 	h.s = s;
@@ -717,6 +731,6 @@ static void links_after(vigil_scan *s, vigil_object *o)
 	g_hash_table_destroy(seen);
 }
 
-static const char *const html_types[] = {"html", NULL};
+static const char *const html_types[] = {"html", "text", NULL};
 const analyzer links_html_analyzer = {"links-html", html_types, links_html, false};
 const analyzer links_analyzer = {"links", NULL, links_after, true};

@@ -210,25 +210,26 @@ static void check_display_name(vigil_scan *s, vigil_object *o, domains_ctx *dc,
 
 	if (domains_is_protected(dc, from->domain))
 		return;
-	if (from->name != NULL && (hit = domains_protected_name(dc, from->name, &staff)) != NULL) {
-		vfinding_add(s, o, F_SENDER_NAME_SPOOF, "From \"%s\" <%s>: %s %s from outside",
-		             from->name, from->addr,
-		             staff ? "the name of staff member or unit" : "the protected name",
-		             hit);
-		return;
-	}
+	/* a protected domain shown as the name, or as the local part
+	 * (bhxh.gov.vn@gmail.com): the more precise evidence first */
 	dom = protected_domain_in(dc, from->name != NULL ? from->name : "");
 	if (dom == NULL) {
-		/* the local part: bhxh.gov.vn@gmail.com */
 		char *local = g_strndup(from->addr, strcspn(from->addr, "@"));
 
 		dom = protected_domain_in(dc, local);
 		g_free(local);
 	}
-	if (dom != NULL)
+	if (dom != NULL) {
 		vfinding_add(s, o, F_SENDER_NAME_SPOOF, "From \"%s\" <%s> shows the domain %s",
 		             from->name ? from->name : "", from->addr, dom);
-	g_free(dom);
+		g_free(dom);
+		return;
+	}
+	if (from->name != NULL && (hit = domains_protected_name(dc, from->name, &staff)) != NULL)
+		vfinding_add(s, o, F_SENDER_NAME_SPOOF, "From \"%s\" <%s>: %s %s from outside",
+		             from->name, from->addr,
+		             staff ? "the name of staff member or unit" : "the protected name",
+		             hit);
 }
 
 /* ---- authentication results ---- */
