@@ -94,6 +94,7 @@ static const char *const shortener_default[] = {
 struct dfile {
 	gint refs;
 	char *key;
+	char *path;
 	dev_t dev;
 	ino_t ino;
 	off_t size;
@@ -114,7 +115,18 @@ static void dfile_unref(gpointer p)
 	if (f->free_fn != NULL && f->data != NULL)
 		f->free_fn(f->data);
 	g_free(f->key);
+	g_free(f->path);
 	g_free(f);
+}
+
+/* the file on disk is still the one f was read from */
+static bool dfile_fresh(const struct dfile *f)
+{
+	struct stat st;
+
+	return stat(f->path, &st) == 0 && f->dev == st.st_dev && f->ino == st.st_ino &&
+	       f->size == st.st_size && f->mtime.tv_sec == st.st_mtim.tv_sec &&
+	       f->mtime.tv_nsec == st.st_mtim.tv_nsec;
 }
 
 typedef void *(*dfile_parse_fn)(const char *text, size_t len, char **err);
@@ -174,6 +186,7 @@ static struct dfile *dfile_get(const char *path, const char *kind, size_t max, d
 	f = g_new0(struct dfile, 1);
 	f->refs = 2; /* the cache's and the caller's */
 	f->key = key;
+	f->path = g_strdup(path);
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->size = st.st_size;
@@ -659,18 +672,24 @@ static unsigned distance(const char *a, const char *b, unsigned max, unsigned su
 	unsigned *pp = rows[0], *p = rows[1], *c = rows[2];
 	size_t la = strlen(a), lb = strlen(b);
 
-	if (la > DOMAINS_MAX_LABEL || lb > DOMAINS_MAX_LABEL)
+	if (la > DOMAINS_MAX_LABEL || lb > DOMAINS_MAX_LABEL || max > 8)
 		return max + 1;
 	if ((la > lb ? la - lb : lb - la) > max)
 		return max + 1;
+	/* only the band |i - j| <= max can hold a result <= max; the cell just
+	 * outside it on each side is INF, so no cell outside is ever read */
 	for (size_t j = 0; j <= lb; j++)
-		p[j] = (unsigned)j;
+		p[j] = j <= max ? (unsigned)j : INF;
 	for (size_t i = 1; i <= la; i++) {
-		unsigned rowmin = INF;
+		size_t lo = i > max ? i - max : 1, hi = i + max < lb ? i + max : lb;
+		unsigned rowmin;
 		unsigned *t;
 
-		c[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
+		c[0] = i <= max ? (unsigned)i : INF;
+		rowmin = c[0];
+		if (lo > 1)
+			c[lo - 1] = INF;
+		for (size_t j = lo; j <= hi; j++) {
 			unsigned cost = a[i - 1] != b[j - 1] ? sub : 0;
 			unsigned v = p[j] + 1;
 
@@ -685,8 +704,8 @@ static unsigned distance(const char *a, const char *b, unsigned max, unsigned su
 			if (v < rowmin)
 				rowmin = v;
 		}
-		if (c[0] < rowmin)
-			rowmin = c[0];
+		if (hi < lb)
+			c[hi + 1] = INF;
 		if (rowmin > max)
 			return max + 1;
 		t = pp;
@@ -775,9 +794,11 @@ static struct domains_target *target_new(const char *domain, bool prot)
 		return NULL;
 	}
 	reg = domains_registrable(low);
-	if (reg == NULL)
-		reg = g_strdup(low);
 	t = g_new0(struct domains_target, 1);
+	if (reg == NULL) {
+		reg = g_strdup(low);
+		t->no_reg = true;
+	}
 	t->domain = low;
 	t->reg = reg;
 	t->label = g_strndup(reg, strcspn(reg, "."));
@@ -936,10 +957,12 @@ static void *org_parse(const char *text, size_t len, char **err)
 /* ---- the per-scan context ---- */
 
 struct domains_ctx {
+	gint refs;
+	char *sig;            /* the options it was built from */
 	GPtrArray *targets;   /* struct domains_target*, protected first; not owned */
 	GPtrArray *own;       /* targets built for this scan (owned) */
 	GHashTable *known;    /* registrable domains never called lookalikes */
-	GPtrArray *known_dom; /* char*: domains whose subdomains are known */
+	GPtrArray *known_dom; /* char*: known domains without a registrable domain */
 	GPtrArray *prot_dom;  /* char*: protected domains */
 	GHashTable *freemail; /* domain -> 1 */
 	GHashTable *short_;   /* domain -> 1 */
@@ -949,10 +972,13 @@ struct domains_ctx {
 	GString *error;       /* problems with the options' files */
 };
 
-static void ctx_free(gpointer p)
+static void ctx_unref(gpointer p)
 {
 	domains_ctx *c = p;
 
+	if (c == NULL || !g_atomic_int_dec_and_test(&c->refs))
+		return;
+	g_free(c->sig);
 	g_ptr_array_unref(c->targets);
 	g_ptr_array_unref(c->own);
 	g_hash_table_destroy(c->known);
@@ -1002,17 +1028,23 @@ static void ctx_error(domains_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void add_known(domains_ctx *c, const char *domain)
+/* reg: its registrable domain when known, else NULL (computed here) */
+static void add_known(domains_ctx *c, const char *domain, const char *reg)
 {
 	char *low = host_clean(domain, strlen(domain));
-	char *reg;
+	char *r;
 
 	if (low == NULL)
 		return;
-	reg = domains_registrable(low);
-	if (reg != NULL)
-		g_hash_table_add(c->known, reg);
-	g_ptr_array_add(c->known_dom, low);
+	r = reg != NULL ? g_strdup(reg) : domains_registrable(low);
+	/* a subdomain's registrable domain covers it; only public suffixes
+	 * and the like need the slower suffix test */
+	if (r != NULL) {
+		g_hash_table_add(c->known, r);
+		g_free(low);
+	} else {
+		g_ptr_array_add(c->known_dom, low);
+	}
 }
 
 static void add_target(domains_ctx *c, struct domains_target *t, bool owned)
@@ -1027,7 +1059,7 @@ static void add_target(domains_ctx *c, struct domains_target *t, bool owned)
 	if (owned)
 		g_ptr_array_add(c->own, t);
 	g_ptr_array_add(c->targets, t);
-	add_known(c, t->domain);
+	add_known(c, t->domain, t->no_reg ? NULL : t->reg);
 }
 
 static void add_protected(domains_ctx *c, const char *d)
@@ -1078,7 +1110,7 @@ static void add_brand_file(domains_ctx *c, const char *path)
 
 static void add_allow(domains_ctx *c, const char *d)
 {
-	add_known(c, d);
+	add_known(c, d, NULL);
 }
 
 static void add_freemail(domains_ctx *c, const char *d)
@@ -1101,15 +1133,36 @@ static void add_name(domains_ctx *c, const char *n)
 		g_hash_table_insert(c->names, f, g_strdup(n));
 }
 
-domains_ctx *domains_ctx_get(vigil_scan *s)
+static const char *const ctx_keys[] = {
+        "protected_domains", "staff_directory", "protected_names",  "brand_domains",
+        "brand_list",        "lookalike_allow", "freemail_domains", "url_shorteners",
+};
+
+/* every option value the context depends on, in one string */
+static char *ctx_signature(const vigil_engine *e)
 {
-	domains_ctx *c = vscan_note(s, "domains.ctx");
-	const vigil_engine *e = s->eng;
+	GString *sig = g_string_sized_new(256);
+
+	for (size_t k = 0; k < G_N_ELEMENTS(ctx_keys); k++) {
+		const GPtrArray *v = veng_option_list(e, ctx_keys[k]);
+
+		g_string_append(sig, ctx_keys[k]);
+		for (guint i = 0; v != NULL && i < v->len; i++) {
+			g_string_append_c(sig, '\x1f');
+			g_string_append(sig, g_ptr_array_index(v, i));
+		}
+		g_string_append_c(sig, '\x1e');
+	}
+	return g_string_free(sig, FALSE);
+}
+
+static domains_ctx *ctx_build(const vigil_engine *e, char *sig)
+{
+	domains_ctx *c = g_new0(domains_ctx, 1);
 	const char *dir;
 
-	if (c != NULL)
-		return c;
-	c = g_new0(domains_ctx, 1);
+	c->refs = 1;
+	c->sig = sig;
 	c->targets = g_ptr_array_new();
 	c->own = g_ptr_array_new_with_free_func(target_free);
 	c->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -1120,7 +1173,6 @@ domains_ctx *domains_ctx_get(vigil_scan *s)
 	c->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	c->files = g_ptr_array_new_with_free_func(dfile_unref);
 	c->error = g_string_new(NULL);
-	vscan_note_set(s, "domains.ctx", c, ctx_free);
 
 	each_item(e, "protected_domains", false, add_protected, c);
 	dir = veng_option(e, "staff_directory", NULL);
@@ -1152,6 +1204,61 @@ domains_ctx *domains_ctx_get(vigil_scan *s)
 	return c;
 }
 
+/* every file it was built from is unchanged (and none was missing) */
+static bool ctx_fresh(const domains_ctx *c)
+{
+	if (c->error->len > 0 || (c->org != NULL && !dfile_fresh(c->org)))
+		return false;
+	for (guint i = 0; i < c->files->len; i++)
+		if (!dfile_fresh(g_ptr_array_index(c->files, i)))
+			return false;
+	return true;
+}
+
+#define MAX_CACHED_CTX 16
+
+static GMutex ctx_lock;
+static GHashTable *ctx_cache; /* signature -> domains_ctx* (one reference) */
+
+/*
+ * The context is built once per set of option values and kept while its
+ * files do not change: building it costs a suffix lookup per brand, more
+ * than judging a message's links. Contexts are immutable once built, so
+ * scans on any thread share them, each with its own reference.
+ */
+domains_ctx *domains_ctx_get(vigil_scan *s)
+{
+	domains_ctx *c = vscan_note(s, "domains.ctx");
+	char *sig;
+
+	if (c != NULL)
+		return c;
+	sig = ctx_signature(s->eng);
+	g_mutex_lock(&ctx_lock);
+	if (ctx_cache == NULL)
+		ctx_cache = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, ctx_unref);
+	c = g_hash_table_lookup(ctx_cache, sig);
+	if (c != NULL && ctx_fresh(c))
+		g_atomic_int_inc(&c->refs);
+	else
+		c = NULL;
+	g_mutex_unlock(&ctx_lock);
+	if (c != NULL) {
+		g_free(sig);
+		vscan_note_set(s, "domains.ctx", c, ctx_unref);
+		return c;
+	}
+	c = ctx_build(s->eng, sig);
+	g_mutex_lock(&ctx_lock);
+	if (g_hash_table_size(ctx_cache) >= MAX_CACHED_CTX)
+		g_hash_table_remove_all(ctx_cache);
+	g_atomic_int_inc(&c->refs);
+	g_hash_table_replace(ctx_cache, c->sig, c);
+	g_mutex_unlock(&ctx_lock);
+	vscan_note_set(s, "domains.ctx", c, ctx_unref);
+	return c;
+}
+
 const char *domains_ctx_error(const domains_ctx *c)
 {
 	return c->error->len > 0 ? c->error->str : NULL;
@@ -1165,16 +1272,19 @@ bool domains_is_protected(const domains_ctx *c, const char *host)
 	return false;
 }
 
-bool domains_is_known(const domains_ctx *c, const char *host)
+static bool known_reg(const domains_ctx *c, const char *host, const char *reg)
 {
-	char *reg;
-	bool known;
-
 	for (guint i = 0; i < c->known_dom->len; i++)
 		if (host_under(host, g_ptr_array_index(c->known_dom, i)))
 			return true;
-	reg = domains_registrable(host);
-	known = reg != NULL && g_hash_table_contains(c->known, reg);
+	return reg != NULL && g_hash_table_contains(c->known, reg);
+}
+
+bool domains_is_known(const domains_ctx *c, const char *host)
+{
+	char *reg = domains_registrable(host);
+	bool known = known_reg(c, host, reg);
+
 	g_free(reg);
 	return known;
 }
@@ -1267,11 +1377,10 @@ bool domains_lookalike(const domains_ctx *c, const char *host, struct domains_ma
 		return false;
 	/* the lists are what is real: a listed free-mail provider (mail.com)
 	 * imitates nobody */
-	if (strlen(host) > DOMAINS_MAX_HOST || domains_is_known(c, host) ||
-	    domains_is_freemail(c, host))
+	if (strlen(host) > DOMAINS_MAX_HOST || domains_is_freemail(c, host))
 		return false;
 	reg = domains_registrable(host);
-	if (reg == NULL)
+	if (reg == NULL || known_reg(c, host, reg))
 		goto out;
 	label = g_strndup(reg, strcspn(reg, "."));
 	skel = domains_skeleton(label, &idn);

@@ -21,6 +21,7 @@ struct domains_target {
 	char *dashed;   /* domain with '.' -> '-' ("bhxh-gov-vn") */
 	char *flat;     /* domain without dots ("bhxhgovvn") */
 	bool protected; /* the organisation's own (else a brand) */
+	bool no_reg;    /* a public suffix itself: reg is the domain */
 };
 
 /* what lookalike() found */

@@ -4,23 +4,27 @@
  *
  * Two analyzers:
  *
- * links-html (every HTML object, before its extractor): a bounded tag
- * scanner reads <a>/<area> anchors, <form> and <input>. Findings on that
- * object:
- *   link.text_mismatch(_trusted)  the anchor's visible text is a URL or
- *       domain whose registrable domain differs from the href's (trusted:
- *       the text shows a protected or brand domain). Not reported when the
- *       href carries the shown host in its query (Safe Links, redirectors
- *       and click trackers that forward to what they show).
- *   link.javascript_href, link.data_href  anchors that run script or open
- *       content carried in the address.
+ * links-html (every HTML object, and text objects declared text/html or
+ * named .htm(l), before their extractor): a bounded tag scanner reads
+ * <a>/<area> anchors, <form> and <input>. Findings on that object:
+ *   link.text_mismatch_trusted (high)  the anchor's visible text is a URL or
+ *       domain of a protected or brand domain, the href's registrable
+ *       domain is another one; link.text_mismatch (low) the same for any
+ *       other shown domain: click trackers of newsletters do exactly that.
+ *       Not reported when the href carries the shown host in its query
+ *       (Safe Links, redirectors that forward to what they show).
+ *   link.javascript_href (in pages opened in a browser: attachments and
+ *       scanned files; mail clients do not run them), link.data_href.
  *   link.form_external  a POST form to an absolute http(s) URL outside the
- *       protected domains; link.form_password  a password field.
+ *       protected domains that asks for an account, a password, a card or
+ *       an ID number (a bare e-mail field is a newsletter subscription);
+ *       link.form_password  a password field anywhere.
  *
  * links (the root object, after the whole tree): the scan's URL and
  * domain facts (every extractor's URLs end up there) are judged once each:
  *   link.userinfo_trick  a host name before '@' (https://bhxh.gov.vn@evil/)
- *   link.ip_host, link.shortener, link.idn
+ *   link.ip_host (not for images: fetched to show the message),
+ *   link.shortener, link.idn
  *   link.lookalike_domain, link.idn_homograph  (domains.c decides)
  * Each finding goes on the object the URL was first seen in (url.c keeps
  * that in the "url.origin" note; the root when unknown), one finding per
@@ -44,7 +48,7 @@
 #define MAX_ANCHORS 5000
 #define TEXT_MAX 512
 #define HREF_MAX 4096
-#define MAX_HOSTS 1024
+#define MAX_HOSTS 256
 #define EV_ITEMS 3
 #define EV_ITEM_MAX 160
 
@@ -580,6 +584,12 @@ static void links_html(vigil_scan *s, vigil_object *o)
 			name[k] = g_ascii_tolower((char)p[ns + k]);
 		name[j - ns] = 0;
 		e = tag_end(p, n, j);
+		if (e == n && n - j > TAG_MAX) {
+			/* no '>' within TAG_MAX: text, and the window is not looked
+			 * at again (each byte is scanned at most twice) */
+			i = j + TAG_MAX;
+			continue;
+		}
 		if (closing) {
 			if (strcmp(name, "a") == 0)
 				anchor_close(&h);
