@@ -116,7 +116,7 @@ static void benign_anchors_stay_clean(void **state)
 	        "<a href=\"https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2F"
 	        "bhxh.gov.vn%2Fa&amp;data=1\">https://bhxh.gov.vn/a</a>\n"
 	        "<a href=\"mailto:a@example.com\">a@example.com</a>\n"
-	        "<a href=\"#top\">Top</a>\n"
+	        "<a href=\"#top\">Top</a> <a href=\"#x\">www.example.com</a>\n"
 	        "<a href=\"javascript:void(0)\">menu</a>\n"
 	        "<form method=\"post\" action=\"https://search.example/s\">"
 	        "<input type=\"text\" name=\"words\"><input type=\"text\" name=\"email\"></form>\n"
@@ -188,16 +188,22 @@ static void userinfo_trick(void **state)
 {
 	vigil_engine *e = eng();
 	vigil_scan *s = scan_html(e, "<a href=\"https://bhxh.gov.vn@evil.example/login\">Đăng "
-	                             "nhập</a> <a href=\"ftp://anonymous@ftp.example.org/\">f</a>");
+	                             "nhập</a> <a href=\"ftp://anonymous@ftp.example.org/\">f</a>"
+	                             " <a href=\"https://baohiemxahoi.gov.vn:443@x@203.0.113.5/\">"
+	                             "y</a>");
 	const vigil_finding *f;
 
 	(void)state;
 	f = expect(s, "link.userinfo_trick", "msg/1", "T1566.002,T1036",
 	           "shows bhxh.gov.vn, goes to evil.example");
 	assert_null(strstr(vigil_finding_evidence(f), "ftp.example.org"));
-	/* the host after '@' is what the facts hold */
-	assert_int_equal(vigil_scan_fact_count(s, VIGIL_FACT_DOMAIN), 2);
+	/* browsers read the userinfo up to the last '@' */
+	assert_non_null(strstr(vigil_finding_evidence(f),
+	                       "shows baohiemxahoi.gov.vn, goes to 203.0.113.5"));
+	/* the host after the last '@' is what the facts hold */
+	assert_int_equal(vigil_scan_fact_count(s, VIGIL_FACT_DOMAIN), 3);
 	assert_string_equal(vigil_scan_fact(s, VIGIL_FACT_DOMAIN, 0), "evil.example");
+	assert_string_equal(vigil_scan_fact(s, VIGIL_FACT_DOMAIN, 2), "203.0.113.5");
 	vigil_scan_free(s);
 	vigil_engine_unref(e);
 }

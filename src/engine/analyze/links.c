@@ -366,8 +366,10 @@ static void anchor_close(struct html_ctx *h)
 	vbuf_terminate(&h->text);
 	text = decode_refs(h->text.data ? h->text.data : (const uint8_t *)"", h->text.len,
 	                   TEXT_MAX);
+	if (!(has_scheme(h->href, "http://") || has_scheme(h->href, "https://")))
+		goto out;
 	shown = shown_host(text);
-	if (shown == NULL || !(has_scheme(h->href, "http://") || has_scheme(h->href, "https://")))
+	if (shown == NULL)
 		goto out;
 	host = domains_host_of(h->href, NULL);
 	if (host == NULL) {
@@ -635,7 +637,7 @@ static size_t origin_of(vigil_scan *s, const char *v)
 /* "bhxh.gov.vn" or "bhxh.gov.vn:x" before '@': a host name, not a user */
 static char *userinfo_host(const char *ui)
 {
-	char *u = g_strndup(ui, strcspn(ui, ":"));
+	char *u = g_strndup(ui, strcspn(ui, ":@"));
 	char *dec = g_uri_unescape_string(u, NULL);
 	char *h = dec != NULL ? dec : g_strdup(u);
 	bool ok = strchr(h, '.') != NULL && h[0] != '.';
