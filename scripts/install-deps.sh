@@ -8,7 +8,7 @@ PKGS="
 build-essential pkg-config meson ninja-build clang clang-format
 libglib2.0-dev libgmime-3.0-dev libarchive-dev libmspack-dev libytnef0-dev
 libgsf-1-dev libmagic-dev libyara-dev libssl-dev libjansson-dev libsodium-dev
-libcmocka-dev libseccomp-dev zlib1g-dev
+libcmocka-dev libseccomp-dev zlib1g-dev libpsl-dev
 zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage gcab
 python3 yara clamav
 libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3

@@ -472,6 +472,13 @@ indicators = $TOP/rules/indicators.txt;$TOP/rules/samples/iocs.txt
 rule_severity = $TOP/rules/severity.conf
 limit.time_ms = 30000
 
+[analyzers]
+# engine options (docs/analyzers.md): the demo organisation's domain and
+# staff are what look-alike and display-name checks protect
+protected_domains = $DOMAIN
+staff_directory = $BASE/org.json
+brand_list = $TOP/rules/brands.txt
+
 [network]
 # 127.0.0.1 plays the Internet, 127.0.0.2 the agency's network (see the
 # Postfix main.cf of this stack)

@@ -26,6 +26,11 @@ struct engine_opts {
 	const char *iocs[32];
 	int niocs;
 	const char *severity_file;
+	/* --option KEY=VALUE and --options FILE in order, applied after the
+	 * default options (rules/options.conf) so that the user's win */
+	const char *user_opts[64];
+	bool user_opt_file[64];
+	int nuser_opts;
 	bool no_default_rules;
 	vigil_direction direction;
 	vigil_config *cfg;

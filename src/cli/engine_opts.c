@@ -4,7 +4,9 @@
  * The default rule pack (rules/default/, rules/severity.conf and the
  * indicator seeds rules/indicators.txt) is found in
  * $VIGIL_DATADIR, else next to the source tree the binary was built from,
- * else in the installed data directory. --no-default-rules leaves it out.
+ * else in the installed data directory. --no-default-rules leaves it out,
+ * and with it the default analyzer options (rules/options.conf) and brand
+ * list (rules/brands.txt).
  */
 #include <errno.h>
 #include <glib.h>
@@ -106,27 +108,21 @@ int engine_opt(struct engine_opts *eo, int opt, const char *arg)
 	case 1003:
 		eo->severity_file = arg;
 		return 1;
-	case 1005: {
-		const char *eq = strchr(arg, '=');
-		char *k;
-
-		if (eq == NULL || eq == arg) {
+	case 1005:
+	case 1006:
+		if (opt == 1005 && (strchr(arg, '=') == NULL || arg[0] == '=')) {
 			fprintf(stderr,
 			        "vigil: --option %s: expected KEY=VALUE (docs/analyzers.md)\n",
 			        arg);
 			return -1;
 		}
-		k = g_strndup(arg, (size_t)(eq - arg));
-		vigil_config_set_option(eo->cfg, k, eq + 1);
-		g_free(k);
-		return 1;
-	}
-	case 1006:
-		if (vigil_config_load_options(eo->cfg, arg) != VIGIL_OK) {
+		if (eo->nuser_opts >= 64) {
 			fprintf(stderr,
-			        "vigil: --options %s: cannot read it as KEY = VALUE lines\n", arg);
+			        "vigil: at most 64 --option/--options; use an options file\n");
 			return -1;
 		}
+		eo->user_opt_file[eo->nuser_opts] = opt == 1006;
+		eo->user_opts[eo->nuser_opts++] = arg;
 		return 1;
 	case 1007:
 		if (strcmp(arg, "inbound") == 0)
@@ -189,6 +185,32 @@ vigil_engine *engine_build(struct engine_opts *eo)
 		snprintf(path, sizeof path, "%s/rules/indicators.txt", datadir());
 		if (access(path, R_OK) == 0)
 			vigil_config_add_indicators(eo->cfg, path);
+		/* analyzer options (docs/analyzers.md) and the brand domains that
+		 * lookalike checks protect; the user's --option values come after */
+		snprintf(path, sizeof path, "%s/rules/options.conf", datadir());
+		if (access(path, R_OK) == 0 && vigil_config_load_options(eo->cfg, path) != VIGIL_OK)
+			fprintf(stderr, "vigil: %s: lines without KEY = VALUE ignored\n", path);
+		snprintf(path, sizeof path, "%s/rules/brands.txt", datadir());
+		if (access(path, R_OK) == 0)
+			vigil_config_set_option(eo->cfg, "brand_list", path);
+	}
+	for (int i = 0; i < eo->nuser_opts; i++) {
+		const char *arg = eo->user_opts[i];
+
+		if (eo->user_opt_file[i]) {
+			if (vigil_config_load_options(eo->cfg, arg) != VIGIL_OK) {
+				fprintf(stderr,
+				        "vigil: --options %s: cannot read it as KEY = VALUE "
+				        "lines\n",
+				        arg);
+				return NULL;
+			}
+		} else {
+			char *k = g_strndup(arg, (size_t)(strchr(arg, '=') - arg));
+
+			vigil_config_set_option(eo->cfg, k, strchr(arg, '=') + 1);
+			g_free(k);
+		}
 	}
 	if (eo->severity_file != NULL &&
 	    vigil_config_load_rule_severity(eo->cfg, eo->severity_file) != VIGIL_OK) {

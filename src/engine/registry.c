@@ -22,6 +22,9 @@ extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
 extern const analyzer dlp_analyzer;
 extern const analyzer dlp_report_analyzer;
+extern const analyzer links_html_analyzer;
+extern const analyzer links_analyzer;
+extern const analyzer sender_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -40,6 +43,9 @@ static const analyzer *const analyzers[] = {
         &url_analyzer,
         &dlp_analyzer,        /* outbound: counts citizen identifiers */
         &dlp_report_analyzer, /* outbound: reports them (after, on the root) */
+        &links_html_analyzer, /* anchors, forms and password fields in HTML */
+        &sender_analyzer,     /* after: From, Reply-To, authentication results */
+        &links_analyzer,      /* after, root: every URL and domain of the scan */
         NULL,
 };
 

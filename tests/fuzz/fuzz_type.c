@@ -29,6 +29,9 @@ static vigil_engine *engine(void)
 	vigil_config_set_limit(cfg, VIGIL_LIMIT_OBJECT_BYTES, 16u << 20);
 	vigil_config_set_limit(cfg, VIGIL_LIMIT_OBJECTS, 500);
 	vigil_config_set_option(cfg, "protected_domains", "bhxh.gov.vn");
+	/* links.c / sender.c: names and brands to compare against */
+	vigil_config_set_option(cfg, "protected_names", "BHXH, Nguyễn Văn An");
+	vigil_config_set_option(cfg, "brand_domains", "microsoft.com, gmail.com, zalo.me");
 	if (vigil_engine_new(cfg, &e, NULL) != VIGIL_OK)
 		__builtin_trap();
 	vigil_config_free(cfg);

@@ -102,7 +102,7 @@ static void wait_workers(pool *p, unsigned want)
 {
 	struct pool_status st;
 
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < 1000; i++) {
 		pool_status_get(p, &st);
 		if (st.workers_alive == want)
 			return;
@@ -164,9 +164,15 @@ static void timeout_kills_and_replaces_the_worker(void **state)
 	assert_null(r);
 	assert_int_equal(rc, POOL_EWORKER); /* its alarm ended it; the socket closed */
 	close(fd);
-	wait_workers(p, 2);
-	pool_status_get(p, &st);
+	/* the supervisor reaps the dead worker a moment after the socket closed */
+	for (int i = 0; i < 1000; i++) {
+		pool_status_get(p, &st);
+		if (st.restarts >= 1)
+			break;
+		usleep(10000);
+	}
 	assert_true(st.restarts >= 1);
+	wait_workers(p, 2);
 	fd = temp_with("small", 5);
 	r = scan(p, fd, 5000, &rc);
 	assert_int_equal(rc, POOL_OK);

@@ -5,6 +5,11 @@
  * facts feed indicator matching (url:, domain:) and the message record. A
  * URL ends at a blank, a quote, '<' or '>', or after 2048 bytes; "&amp;" is
  * decoded (HTML attributes). Only the first 4 MiB of an object are looked at.
+ *
+ * The object each URL and host was first seen in is kept in the scan note
+ * "url.origin" (value: object index + 1, at most MAX_ORIGINS entries), so
+ * that links.c, which judges the URL list at the end of the scan, can put
+ * its findings on the part that holds the link.
  */
 #include "../internal.h"
 
@@ -14,6 +19,20 @@
 
 #define MAX_URL 2048
 #define MAX_SCAN (4u << 20)
+#define MAX_ORIGINS 4096
+
+/* links.c reads this: where a URL or host was first seen */
+static void origin(vigil_scan *s, const vigil_object *o, const char *value)
+{
+	GHashTable *t = vscan_note(s, "url.origin");
+
+	if (t == NULL) {
+		t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		vscan_note_set(s, "url.origin", t, (GDestroyNotify)g_hash_table_destroy);
+	}
+	if (g_hash_table_size(t) < MAX_ORIGINS && !g_hash_table_contains(t, value))
+		g_hash_table_insert(t, g_strdup(value), GSIZE_TO_POINTER(o->index + 1));
+}
 
 static bool url_char(uint8_t c)
 {
@@ -30,7 +49,12 @@ static char *url_host(const char *u)
 
 	h = h ? h + 3 : u;
 	end = h + strcspn(h, "/?#");
-	at = memchr(h, '@', (size_t)(end - h));
+	/* the userinfo ends at the last '@' before the path, as browsers
+	 * read it: http://bhxh.gov.vn@x@evil.example/ goes to evil.example */
+	at = NULL;
+	for (const char *p = h; p < end; p++)
+		if (*p == '@')
+			at = p;
 	if (at != NULL)
 		h = at + 1;
 	if (*h == '[') {
@@ -54,7 +78,8 @@ static char *url_host(const char *u)
 	return host;
 }
 
-static void record(vigil_scan *s, const uint8_t *p, size_t n, bool add_scheme)
+static void record(vigil_scan *s, const vigil_object *o, const uint8_t *p, size_t n,
+                   bool add_scheme)
 {
 	vbuf b;
 	char *u, *host;
@@ -80,6 +105,8 @@ static void record(vigil_scan *s, const uint8_t *p, size_t n, bool add_scheme)
 		if (host != NULL && *host && strchr(host, '.') != NULL) {
 			vscan_fact(s, VIGIL_FACT_URL, u);
 			vscan_fact(s, VIGIL_FACT_DOMAIN, host);
+			origin(s, o, u);
+			origin(s, o, host);
 		}
 		g_free(host);
 	}
@@ -111,18 +138,18 @@ static void url_analyze(vigil_scan *s, vigil_object *o)
 		    (g_ascii_strncasecmp((const char *)p + i, "http://", 7) == 0 ||
 		     g_ascii_strncasecmp((const char *)p + i, "https://", 8) == 0)) {
 			l = url_len(p + i, n - i);
-			record(s, p + i, l, false);
+			record(s, o, p + i, l, false);
 			i += l;
 		} else if (c == 'f' && n - i > 6 &&
 		           g_ascii_strncasecmp((const char *)p + i, "ftp://", 6) == 0) {
 			l = url_len(p + i, n - i);
-			record(s, p + i, l, false);
+			record(s, o, p + i, l, false);
 			i += l;
 		} else if (c == 'w' && n - i > 4 &&
 		           g_ascii_strncasecmp((const char *)p + i, "www.", 4) == 0 &&
 		           (i == 0 || !url_char(p[i - 1]))) {
 			l = url_len(p + i, n - i);
-			record(s, p + i, l, true);
+			record(s, o, p + i, l, true);
 			i += l;
 		} else {
 			i++;
