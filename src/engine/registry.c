@@ -20,6 +20,12 @@ extern const extractor tnef_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
+extern const analyzer vba_collect_analyzer;
+extern const analyzer vba_analyzer;
+extern const analyzer office_xlm_analyzer;
+extern const analyzer office_dde_analyzer;
+extern const analyzer office_link_analyzer;
+extern const analyzer office_package_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -36,6 +42,12 @@ static const extractor *const extractors[] = {
 static const analyzer *const analyzers[] = {
         &name_analyzer,
         &url_analyzer,
+        &vba_collect_analyzer,    /* keeps VBA streams as they pass by */
+        &vba_analyzer,            /* VBA projects, after their OLE2 file */
+        &office_xlm_analyzer,     /* Excel 4.0 macros */
+        &office_dde_analyzer,     /* DDE fields and formulas */
+        &office_link_analyzer,    /* remote templates, external objects */
+        &office_package_analyzer, /* programs in OLE packages */
         NULL,
 };
 
