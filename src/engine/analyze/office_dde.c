@@ -400,6 +400,8 @@ static void dde_rtf(vigil_scan *s, vigil_object *o)
 				i++;
 			}
 		}
+		/* the next field code is looked for after this one */
+		from = i;
 		if (dde_report(s, o, "RTF field code", b.data ? b.data : (const uint8_t *)"",
 		               b.len)) {
 			vbuf_free(&b);

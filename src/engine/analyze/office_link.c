@@ -13,7 +13,8 @@
  *                        CVE-2017-0199 and CVE-2021-40444 routes).
  *   hyperlink         -> office.hyperlink (info): a link the reader may click.
  *   anything else remote (images, linked data) -> office.external_resource.
- * RTF: {\*\template URL} -> office.remote_template.
+ * The flat XML of Word 2007 (pkg:package) carries the same relationships
+ * inline. RTF: {\*\template URL} -> office.remote_template.
  * Every http(s)/ftp target becomes a message fact (URL and domain), so
  * indicators match it.
  *
@@ -149,6 +150,7 @@ static void link_rtf(vigil_scan *s, vigil_object *o)
 			}
 		}
 		vbuf_terminate(&b);
+		from = i;
 		t = b.data != NULL ? (char *)b.data : NULL;
 		if (t != NULL && office_remote(t)) {
 			char *q = vstr_sanitize(t, 300);
@@ -174,6 +176,10 @@ static void link_analyze(vigil_scan *s, vigil_object *o)
 	rel = office_rel(s, o, "ooxml", NULL);
 	if (rel != NULL && g_str_has_suffix(rel, ".rels"))
 		link_rels(s, o);
+	else if (rel == NULL &&
+	         vmem_casefind(o->data, o->len < LINK_MAX_TEXT ? o->len : LINK_MAX_TEXT,
+	                       "<pkg:package") >= 0)
+		link_rels(s, o); /* Word 2007 flat XML: the .rels parts are inline */
 }
 
 static const char *const link_exec_exts[] = {

@@ -67,9 +67,9 @@
 #define VBA_MAX_TOKENS 4096
 #define VBA_MAX_EVIDENCE 160
 #define VBA_STOMP_RUN 10
-#define VBA_STOMP_MAX_RUNS 512
-#define VBA_CHR_LINE 6   /* unusual Chr() calls in one statement: obfuscation */
-#define VBA_CHR_TOTAL 24 /* ... in the whole project */
+#define VBA_STOMP_MAX_RUNS 64 /* each is searched in the whole source */
+#define VBA_CHR_LINE 6        /* unusual Chr() calls in one statement: obfuscation */
+#define VBA_CHR_TOTAL 24      /* ... in the whole project */
 #define VBA_SHORT_CONCAT 10
 #define VBA_HEX_RUN 64
 #define VBA_B64_RUN 100
@@ -841,6 +841,90 @@ static bool vba_progid_benign(const struct vba_line *l, size_t i)
 	return g_ascii_strncasecmp(tok_string(l, a), "new:{1C3B4210", 13) == 0;
 }
 
+/*
+ * Windows functions honest macros declare (timing, windows, the clipboard,
+ * file dialogs): a Declare of these alone is no execute capability. The
+ * Alias, when there is one, is the function really called.
+ */
+static const char *const vba_benign_apis[] = {"Sleep",
+                                              "GetTickCount",
+                                              "GetTickCount64",
+                                              "timeGetTime",
+                                              "GetUserNameA",
+                                              "GetUserNameW",
+                                              "GetComputerNameA",
+                                              "GetComputerNameW",
+                                              "GetSystemMetrics",
+                                              "FindWindowA",
+                                              "FindWindowW",
+                                              "FindWindowExA",
+                                              "SetForegroundWindow",
+                                              "ShowWindow",
+                                              "GetForegroundWindow",
+                                              "GetActiveWindow",
+                                              "GetWindowLongA",
+                                              "SetWindowLongA",
+                                              "GetWindowLongPtrA",
+                                              "SetWindowLongPtrA",
+                                              "DrawMenuBar",
+                                              "GetDC",
+                                              "ReleaseDC",
+                                              "GetDeviceCaps",
+                                              "QueryPerformanceCounter",
+                                              "QueryPerformanceFrequency",
+                                              "OpenClipboard",
+                                              "CloseClipboard",
+                                              "EmptyClipboard",
+                                              "GetClipboardData",
+                                              "SetClipboardData",
+                                              "GlobalAlloc",
+                                              "GlobalLock",
+                                              "GlobalUnlock",
+                                              "GlobalSize",
+                                              "GetOpenFileNameA",
+                                              "GetSaveFileNameA",
+                                              "SHBrowseForFolderA",
+                                              "SHGetPathFromIDListA",
+                                              "MessageBoxA",
+                                              "MessageBoxW",
+                                              "MessageBoxTimeoutA",
+                                              "GetTempPathA",
+                                              "GetKeyboardState",
+                                              "GetLocaleInfoA",
+                                              "GetSystemDefaultLCID",
+                                              "GetUserDefaultLCID",
+                                              NULL};
+
+/* Declare [PtrSafe] Function|Sub Name Lib "dll" [Alias "Real"] (...) */
+static bool vba_declare_runs(const struct vba_line *l, size_t i, size_t e)
+{
+	const struct vba_tok *name = NULL;
+	const char *alias = NULL;
+	bool lib = false;
+
+	for (size_t j = i + 1; j < e; j++) {
+		const struct vba_tok *t = &l->t[j];
+
+		if (name == NULL && j > i + 1 &&
+		    (tok_is(&l->t[j - 1], "Function") || tok_is(&l->t[j - 1], "Sub")))
+			name = t;
+		if (tok_is(t, "Lib"))
+			lib = true;
+		if (tok_is(t, "Alias") && j + 1 < e && l->t[j + 1].kind == TK_STRING)
+			alias = tok_string(l, &l->t[j + 1]);
+		if (tok_op(t, '('))
+			break;
+	}
+	if (!lib)
+		return false;
+	for (const char *const *b = vba_benign_apis; *b != NULL; b++) {
+		if (alias != NULL ? g_ascii_strcasecmp(alias, *b) == 0
+		                  : name != NULL && tok_is(name, *b))
+			return false;
+	}
+	return true;
+}
+
 /* the statement starting at token i: [i, end) */
 static size_t vba_stmt_end(const struct vba_line *l, size_t i)
 {
@@ -884,13 +968,8 @@ static void vba_statement(vigil_scan *s, struct vba_feats *f, const struct vba_l
 			vba_note(&f->execute, f, what, l->text, l->n);
 		if (t->member && tok_in(t, vba_exec_members))
 			vba_note(&f->execute, f, what, l->text, l->n);
-		if (tok_is(t, "Declare")) {
-			for (size_t j = i + 1; j < e; j++)
-				if (tok_is(&l->t[j], "Lib")) {
-					vba_note(&f->execute, f, "Declare ... Lib", l->text, l->n);
-					break;
-				}
-		}
+		if (tok_is(t, "Declare") && vba_declare_runs(l, i, e))
+			vba_note(&f->execute, f, "Declare ... Lib", l->text, l->n);
 		/* files and the registry */
 		if (!t->member && (tok_is(t, "Kill") || tok_is(t, "FileCopy")) &&
 		    !(i + 1 < e && (tok_op(&l->t[i + 1], '=') || tok_op(&l->t[i + 1], '.'))))
@@ -1003,6 +1082,8 @@ static bool vba_scan_source(vigil_scan *s, struct vba_feats *f, const char *src,
 
 			if (cont) {
 				g_array_set_size(toks, k - 1);
+				if (src[i] == '\r' && i + 1 < n && src[i + 1] == '\n')
+					i++;
 				i++;
 				continue;
 			}
