@@ -1363,13 +1363,19 @@ static void vba_module(struct vba_ctx *c, const char *storage, const struct vba_
 	}
 	/* stomping: literals of the p-code missing from the source */
 	unesc = vba_unescape(src.data != NULL ? src.data : (const uint8_t *)"", src.len, &un);
-	if (c->stomped == NULL && rc == VBA_DEC_OK) {
+	/*
+	 * Also with a damaged source container: Office runs the p-code all the
+	 * same, so what is missing from the readable part is hidden code. Not
+	 * when a limit cut the source or the stream: the rest is just unread.
+	 */
+	if (c->stomped == NULL && rc != VBA_DEC_FULL && !st->cut) {
 		char *run = vba_stomp_check(st->data, m->offset, unesc, un);
 
 		if (run != NULL)
 			c->stomped = g_strdup_printf("module %s: the p-code has \"%s\", the source "
-			                             "(%zu bytes) does not",
-			                             m->name, run, src.len);
+			                             "(%zu bytes%s) does not",
+			                             m->name, run, src.len,
+			                             rc == VBA_DEC_OK ? "" : ", damaged");
 		g_free(run);
 	}
 	g_free(unesc);
@@ -1472,10 +1478,13 @@ static void vba_findings(struct vba_ctx *c)
 		             f->has_url ? f->iocs->str : "");
 	if (c->stomped != NULL)
 		vfinding_add(s, o, F_MACRO_STOMPED, "%s", c->stomped);
-	if (c->damage != NULL) {
-		vfinding_add(s, o, F_ARCHIVE_DAMAGED, "%s", c->damage);
-		o->flags |= VIGIL_OBJ_PARTIAL;
-	}
+	/*
+	 * decode.error, not archive.damaged: Office cannot load a project whose
+	 * dir stream it cannot read either, and hidden code behind a damaged
+	 * source is macro.stomped above.
+	 */
+	if (c->damage != NULL)
+		vfinding_add(s, o, F_DECODE_ERROR, "%s", c->damage);
 }
 
 static void vba_project(vigil_scan *s, vigil_object *o)
