@@ -698,6 +698,39 @@ static void stomped_module(void **state)
 	g_byte_array_free(doc, TRUE);
 }
 
+/* the source container broken on purpose: Office still runs the p-code */
+static void stomped_by_damaged_source(void **state)
+{
+	static const uint8_t pcode[] = "\x01\x16\x03\x00\x00\xF0\x00\x00\x00\xD0\x1e\x00"
+	                               "powershell -w hidden -enc SQBFAFgA\x00\x00\xFF\xFF";
+	static const uint8_t broken[] = {0x01, 0x12, 0x00, 0x41, 0x74, 0x74, 0x72};
+	struct module m[] = {{"Module1", "", pcode, sizeof pcode - 1, false}};
+	GByteArray *dir = dir_stream(m, 1), *cdir = ovba_compress(dir->data, dir->len);
+	GByteArray *mod = g_byte_array_new(), *ole;
+	vigil_scan *s;
+	const vigil_finding *f;
+
+	(void)state;
+	g_byte_array_append(mod, pcode, sizeof pcode - 1);
+	g_byte_array_append(mod, broken, sizeof broken);
+	{
+		struct entry e[] = {{"VBA/dir", cdir->data, cdir->len},
+		                    {"VBA/Module1", mod->data, mod->len}};
+
+		ole = ole_build(e, 2);
+	}
+	s = tu_scan(eng, ole->data, ole->len, "vbaProject.bin");
+	f = finding_at(s, "macro.stomped", "vbaProject.bin");
+	assert_non_null(strstr(vigil_finding_evidence(f), "powershell -w hidden"));
+	assert_non_null(strstr(vigil_finding_evidence(f), "damaged"));
+	finding_at(s, "decode.error", "vbaProject.bin");
+	vigil_scan_free(s);
+	g_byte_array_free(ole, TRUE);
+	g_byte_array_free(mod, TRUE);
+	g_byte_array_free(dir, TRUE);
+	g_byte_array_free(cdir, TRUE);
+}
+
 /* a long module: several chunks, one of them stored raw */
 static void long_module_roundtrip(void **state)
 {
@@ -745,6 +778,7 @@ static void benign_formatting_macro(void **state)
 	        "        .Interior.Color = RGB(200, 220, 255)\r\n"
 	        "    End With\r\n"
 	        "    Sleep 100\r\n"
+	        "    Application.Run \"CapNhatBang\"\r\n"
 	        "    MsgBox \"Xin chao\" & Chr(13) & Chr(10) & \"Bang ke thang \" & Month(Date)\r\n"
 	        "    Rem Shell \"cmd.exe\" is not called\r\n"
 	        "    ' neither is URLDownloadToFile\r\n"
@@ -1329,6 +1363,7 @@ int main(void)
 	        cmocka_unit_test(doc_obfuscated_chr_chain),
 	        cmocka_unit_test(xls_downloader),
 	        cmocka_unit_test(stomped_module),
+	        cmocka_unit_test(stomped_by_damaged_source),
 	        cmocka_unit_test(long_module_roundtrip),
 	        cmocka_unit_test(benign_formatting_macro),
 	        cmocka_unit_test(declare_alias_is_execute),

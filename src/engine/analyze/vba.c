@@ -591,8 +591,11 @@ static const char *const vba_exec_words[] = {"Shell",
                                              "EnumSystemLocalesW",
                                              NULL};
 
-/* members that run things: Application.Run, WshShell.Exec, ... */
-static const char *const vba_exec_members[] = {"Run", "Exec", "ShellExecute", "Create", NULL};
+/*
+ * members that run things: WshShell.Run/Exec, Shell.Application.ShellExecute.
+ * Application.Run only calls another macro of the project (scanned too).
+ */
+static const char *const vba_exec_members[] = {"Run", "Exec", "ShellExecute", NULL};
 
 /* strings naming program launchers */
 static const char *const vba_exec_strings[] = {
@@ -966,7 +969,8 @@ static void vba_statement(vigil_scan *s, struct vba_feats *f, const struct vba_l
 			vba_note(&f->execute, f, what, l->text, l->n);
 		if (tok_in(t, vba_exec_words))
 			vba_note(&f->execute, f, what, l->text, l->n);
-		if (t->member && tok_in(t, vba_exec_members))
+		if (t->member && tok_in(t, vba_exec_members) &&
+		    !(tok_is(t, "Run") && i >= b + 2 && tok_is(&l->t[i - 2], "Application")))
 			vba_note(&f->execute, f, what, l->text, l->n);
 		if (tok_is(t, "Declare") && vba_declare_runs(l, i, e))
 			vba_note(&f->execute, f, "Declare ... Lib", l->text, l->n);
