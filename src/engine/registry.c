@@ -25,6 +25,12 @@ extern const analyzer dlp_report_analyzer;
 extern const analyzer links_html_analyzer;
 extern const analyzer links_analyzer;
 extern const analyzer sender_analyzer;
+extern const analyzer vba_collect_analyzer;
+extern const analyzer vba_analyzer;
+extern const analyzer office_xlm_analyzer;
+extern const analyzer office_dde_analyzer;
+extern const analyzer office_link_analyzer;
+extern const analyzer office_package_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -41,11 +47,17 @@ static const extractor *const extractors[] = {
 static const analyzer *const analyzers[] = {
         &name_analyzer,
         &url_analyzer,
-        &dlp_analyzer,        /* outbound: counts citizen identifiers */
-        &dlp_report_analyzer, /* outbound: reports them (after, on the root) */
-        &links_html_analyzer, /* anchors, forms and password fields in HTML */
-        &sender_analyzer,     /* after: From, Reply-To, authentication results */
-        &links_analyzer,      /* after, root: every URL and domain of the scan */
+        &dlp_analyzer,            /* outbound: counts citizen identifiers */
+        &dlp_report_analyzer,     /* outbound: reports them (after, on the root) */
+        &links_html_analyzer,     /* anchors, forms and password fields in HTML */
+        &sender_analyzer,         /* after: From, Reply-To, authentication results */
+        &links_analyzer,          /* after, root: every URL and domain of the scan */
+        &vba_collect_analyzer,    /* keeps VBA streams as they pass by */
+        &vba_analyzer,            /* VBA projects, after their OLE2 file */
+        &office_xlm_analyzer,     /* Excel 4.0 macros */
+        &office_dde_analyzer,     /* DDE fields and formulas */
+        &office_link_analyzer,    /* remote templates, external objects */
+        &office_package_analyzer, /* programs in OLE packages */
         NULL,
 };
 
