@@ -17,9 +17,12 @@ extern const extractor html_extractor;
 extern const extractor pdf_extractor;
 extern const extractor ole_extractor;
 extern const extractor tnef_extractor;
+extern const extractor diskimg_extractor;
+extern const extractor onenote_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
+extern const analyzer delivery_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -30,12 +33,16 @@ static const extractor *const extractors[] = {
         &pdf_extractor,  /* embedded files, JavaScript, XFA, hidden programs */
         &ole_extractor,  /* OLE2 compound files, OLE packages, PowerPoint objects */
         &tnef_extractor, /* winmail.dat */
+        /* disk images (VHD, VHDX, MBR/GPT, FAT); files in OneNote sections */
+        &diskimg_extractor,
+        &onenote_extractor,
         NULL,
 };
 
 static const analyzer *const analyzers[] = {
         &name_analyzer,
         &url_analyzer,
+        &delivery_analyzer, /* images, archives and OneNote carrying programs */
         NULL,
 };
 
