@@ -703,6 +703,31 @@ static void zip_of_documents_is_quiet(void **state)
 	vigil_engine_unref(e);
 }
 
+/* benign: an EPUB book's scripts; the same bytes named .zip are a zip */
+static void epub_scripts_are_quiet(void **state)
+{
+	vigil_engine *e = tu_engine(NULL, NULL);
+	static const char mt[] = "application/epub+zip", js[] = "function page(){}";
+	struct member m[] = {{"mimetype", mt, sizeof mt - 1},
+	                     {"OPS/js/book.js", js, sizeof js - 1}};
+	const char *pw[] = {NULL, NULL};
+	GByteArray *z = zipcrypto_zip(m, pw, 2);
+	char *parts[] = {attachment("Sach.epub", "application/epub+zip", z), NULL};
+	char *parts2[] = {attachment("Sach.zip", "application/zip", z), NULL};
+	vigil_scan *s = scan_mail(e, mail("Sách", parts));
+
+	(void)state;
+	assert_non_null(tu_object(s, "msg/1:Sach.epub/OPS/js/book.js"));
+	absent(s, "delivery.archive_executable");
+	vigil_scan_free(s);
+	s = scan_mail(e, mail("Sách", parts2));
+	expect(s, "delivery.archive_executable", "msg/1:Sach.zip/OPS/js/book.js", VIGIL_SEV_HIGH,
+	       "T1566.001,T1204.002");
+	vigil_scan_free(s);
+	g_byte_array_unref(z);
+	vigil_engine_unref(e);
+}
+
 /* ---- disk images ---- */
 
 static const uint8_t lnk_head[20] = {0x4C, 0, 0,    0, 0x01, 0x14, 0x02, 0, 0, 0,
@@ -951,7 +976,7 @@ static GByteArray *make_vhd_dynamic(const GByteArray *disk)
 	return out;
 }
 
-/* VHDX: regions at 1 MB (metadata) and 1 MB + 128 KB (BAT), one 1 MB block at 2 MB */
+/* VHDX: metadata at 320 KB, BAT at 448 KB, the first 1 MB block at 1 MB (cut after the disk) */
 static GByteArray *make_vhdx(const GByteArray *disk)
 {
 	static const uint8_t bat_guid[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6, 0x00, 0x42,
@@ -965,7 +990,8 @@ static GByteArray *make_vhdx(const GByteArray *disk)
 	static const uint8_t lss[16] = {0x1D, 0xBF, 0x41, 0x81, 0x6F, 0xA9, 0x09, 0x47,
 	                                0xBA, 0x47, 0xF2, 0x33, 0xA8, 0xFA, 0xAB, 0x5F};
 	const size_t mb = 1u << 20;
-	uint8_t *x = g_malloc0(3 * mb), *r = x + (192u << 10), *m = x + mb;
+	const size_t mo = 320u << 10, bo = 448u << 10, total = mb + disk->len;
+	uint8_t *x = g_malloc0(total), *r = x + (192u << 10), *m = x + mo;
 	GByteArray *out = g_byte_array_new();
 
 	memcpy(x, "vhdxfile", 8);
@@ -974,11 +1000,11 @@ static GByteArray *make_vhdx(const GByteArray *disk)
 	memcpy(r, "regi", 4);
 	put32(r + 8, 2);
 	memcpy(r + 16, bat_guid, 16);
-	put64(r + 32, mb + (128u << 10));
+	put64(r + 32, bo);
 	put32(r + 40, 64u << 10);
 	put32(r + 44, 1);
 	memcpy(r + 48, meta_guid, 16);
-	put64(r + 64, mb);
+	put64(r + 64, mo);
 	put32(r + 72, 128u << 10);
 	put32(r + 76, 1);
 	memcpy(m, "metadata", 8);
@@ -992,12 +1018,12 @@ static GByteArray *make_vhdx(const GByteArray *disk)
 	memcpy(m + 96, lss, 16);
 	put32(m + 112, 65536 + 16);
 	put32(m + 116, 4);
-	put32(m + 65536, (uint32_t)mb);                     /* block size */
-	put64(m + 65536 + 8, mb);                           /* virtual disk size */
-	put32(m + 65536 + 16, 512);                         /* logical sector size */
-	put64(x + mb + (128u << 10), (uint64_t)2 * mb | 6); /* block 0: fully present at 2 MB */
-	memcpy(x + 2 * mb, disk->data, MIN(disk->len, mb));
-	g_byte_array_append(out, x, 3 * mb);
+	put32(m + 65536, (uint32_t)mb);  /* block size */
+	put64(m + 65536 + 8, mb);        /* virtual disk size */
+	put32(m + 65536 + 16, 512);      /* logical sector size */
+	put64(x + bo, (uint64_t)mb | 6); /* block 0: fully present at 1 MB */
+	memcpy(x + mb, disk->data, disk->len);
+	g_byte_array_append(out, x, (guint)total);
 	g_free(x);
 	return out;
 }
@@ -1277,6 +1303,54 @@ static void types_from_content(void **state)
 	g_byte_array_unref(one);
 }
 
+/*
+ * VIGIL_WRITE_SEEDS=DIR: writes the images built here as fuzz seeds
+ * (tests/fuzz/seeds/delivery-*), so that the smoke fuzz of `make check`
+ * mutates real FAT, MBR, VHD, VHDX and OneNote structures.
+ */
+static void write_seed(const char *dir, const char *name, const GByteArray *b)
+{
+	char *path = g_build_filename(dir, name, NULL);
+
+	if (!g_file_set_contents(path, (const char *)b->data, (gssize)b->len, NULL))
+		fprintf(stderr, "cannot write %s\n", path);
+	g_free(path);
+}
+
+static void write_seeds(const char *dir)
+{
+	GByteArray *vol = make_fat(true), *disk = make_mbr(vol);
+	GByteArray *fixed = make_vhd_fixed(disk), *dyn = make_vhd_dynamic(disk);
+	GByteArray *vx = make_vhdx(disk), *one = make_onenote("<script>x</script>");
+
+	write_seed(dir, "delivery-fat.img", vol);
+	write_seed(dir, "delivery-mbr.img", disk);
+	write_seed(dir, "delivery-fixed.vhd", fixed);
+	write_seed(dir, "delivery-dynamic.vhd", dyn);
+	write_seed(dir, "delivery-disk.vhdx", vx);
+	write_seed(dir, "delivery-hta.one", one);
+	{
+		GByteArray *z = payload_zip("zip:encryption=zipcrypt", PASSWORD),
+		           *m = g_byte_array_new();
+		char *parts[] = {
+		        text_part("html", "<p>M&#7853;t kh&#7849;u: <b>" PASSWORD "</b></p>"),
+		        attachment("CongVan.zip", "application/zip", z), NULL};
+		char *text = mail("MK: " PASSWORD, parts);
+
+		g_byte_array_append(m, (const guint8 *)text, (guint)strlen(text));
+		write_seed(dir, "delivery-password.eml", m);
+		g_free(text);
+		g_byte_array_unref(m);
+		g_byte_array_unref(z);
+	}
+	g_byte_array_unref(vol);
+	g_byte_array_unref(disk);
+	g_byte_array_unref(fixed);
+	g_byte_array_unref(dyn);
+	g_byte_array_unref(vx);
+	g_byte_array_unref(one);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1294,6 +1368,7 @@ int main(void)
 	        cmocka_unit_test(encrypted_zip_alone),
 	        cmocka_unit_test(zip_in_zip_with_program),
 	        cmocka_unit_test(zip_of_documents_is_quiet),
+	        cmocka_unit_test(epub_scripts_are_quiet),
 	        cmocka_unit_test(fat_image_in_mail),
 	        cmocka_unit_test(vhd_fixed_with_mbr_in_mail),
 	        cmocka_unit_test(vhd_dynamic_and_vhdx),
@@ -1303,5 +1378,9 @@ int main(void)
 	        cmocka_unit_test(types_from_content),
 	};
 
+	if (getenv("VIGIL_WRITE_SEEDS") != NULL) {
+		write_seeds(getenv("VIGIL_WRITE_SEEDS"));
+		return 0;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

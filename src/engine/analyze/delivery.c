@@ -18,7 +18,7 @@
  * for the document analyzers; an archive in an image is the archive's
  * business, once it is unpacked). A program is an object
  * of an executable type (PE, MZ, ELF, LNK, CHM) or a name with an extension
- * Windows runs.
+ * Windows runs. The scripts of an EPUB book (a zip) are not counted.
  *
  * Each finding is made once per wrapper (once per scan for nested_archive),
  * kept in the scan note "delivery". Limits: the walk up is bounded by the
@@ -117,6 +117,23 @@ static bool runnable(const vigil_object *o)
 	return false;
 }
 
+/*
+ * An EPUB is a zip whose first member is "mimetype" holding
+ * "application/epub+zip": its scripts run inside the reader, not in Windows,
+ * unless the file is named .zip (Explorer then opens it as a folder). The
+ * parent's bytes are still there while its children pass.
+ */
+static bool is_epub(const vigil_object *p)
+{
+	static const char sig[] = "mimetypeapplication/epub+zip";
+	size_t nl = p->name ? strlen(p->name) : 0;
+
+	if (strcmp(p->type, "zip") != 0 || p->data == NULL || p->len < 30 + sizeof sig - 1 ||
+	    memcmp(p->data + 30, sig, sizeof sig - 1) != 0)
+		return false;
+	return !(nl >= 4 && g_ascii_strcasecmp(p->name + nl - 4, ".zip") == 0);
+}
+
 static vigil_object *parent_of(vigil_scan *s, const vigil_object *o)
 {
 	return o->parent == SIZE_MAX ? NULL : vscan_object(s, o->parent);
@@ -193,7 +210,7 @@ static void delivery_analyze(vigil_scan *s, vigil_object *o)
 			             label(o), o->type, label(p), p->type);
 		break;
 	case W_ARCHIVE:
-		if (from_email(s, p) && first_time(s, "arcexec", p->index))
+		if (from_email(s, p) && !is_epub(p) && first_time(s, "arcexec", p->index))
 			vfinding_add(s, o, F_DELIVERY_ARCHIVE_EXEC, "%s (%s) inside %s (%s)",
 			             label(o), o->type, label(p), p->type);
 		break;
