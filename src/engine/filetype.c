@@ -40,6 +40,7 @@ static const struct ftype types[] = {
         {"fat", "application/x-fat-image"},
         {"ntfs", "application/x-raw-disk-image"},
         {"exfat", "application/x-raw-disk-image"},
+        {"udf", "application/x-udf-image"},
         {"onenote", "application/onenote"},
         {"ole2", "application/x-ole-storage"},
         {"pdf", "application/pdf"},
@@ -403,6 +404,10 @@ static const char *detect(const uint8_t *p, size_t n)
 	if (at(p, n, 0x8001, "CD001", 5) || at(p, n, 0x8801, "CD001", 5) ||
 	    at(p, n, 0x9001, "CD001", 5))
 		return "iso9660";
+	/* UDF without an ISO 9660 bridge: BEA01, then NSR02/NSR03 (ECMA-167) */
+	if (at(p, n, 0x8001, "BEA01", 5) &&
+	    (at(p, n, 0x8801, "NSR0", 4) || at(p, n, 0x9001, "NSR0", 4)))
+		return "udf";
 	{
 		const char *b = boot_sector(p, n);
 

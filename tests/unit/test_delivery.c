@@ -1174,6 +1174,38 @@ static void iso_of_documents(void **state)
 	assert_int_equal(vigil_scan_verdict(s), VIGIL_SUSPICIOUS);
 	vigil_scan_free(s);
 
+	/* the same with a shortcut */
+	{
+		struct member m2[] = {{"BAOCAO.PDF", a, sizeof a - 1},
+		                      {"BaoCao.pdf.lnk", lnk_head, 20}};
+		GByteArray *iso2 = make_archive("iso9660", m2, 2, NULL, NULL);
+		char *p2[] = {attachment("BaoCao.iso", "application/octet-stream", iso2), NULL};
+
+		s = scan_mail(e, mail("x", p2));
+		expect(s, "delivery.image_executable", "msg/1:BaoCao.iso/BaoCao.pdf.lnk",
+		       VIGIL_SEV_HIGH, "T1553.005,T1204.002");
+		vigil_scan_free(s);
+		g_byte_array_unref(iso2);
+	}
+	/* a UDF image without the ISO 9660 bridge: an image we cannot open, and say so */
+	{
+		GByteArray *udf = g_byte_array_new();
+		char *p2[3];
+
+		g_byte_array_set_size(udf, 0xA000);
+		memset(udf->data, 0, udf->len);
+		memcpy(udf->data + 0x8001, "BEA01", 5);
+		memcpy(udf->data + 0x8801, "NSR02", 5);
+		memcpy(udf->data + 0x9001, "TEA01", 5);
+		p2[0] = attachment("x.iso", "application/octet-stream", udf);
+		p2[1] = NULL;
+		s = scan_mail(e, mail("x", p2));
+		assert_string_equal(vigil_object_type(object_at(s, "msg/1:x.iso")), "udf");
+		expect(s, "delivery.disk_image", "msg/1:x.iso", VIGIL_SEV_MEDIUM, "T1553.005");
+		assert_non_null(finding_at(s, "archive.unsupported", "msg/1:x.iso"));
+		vigil_scan_free(s);
+		g_byte_array_unref(udf);
+	}
 	/* a FAT image without programs: an image, nothing more */
 	{
 		GByteArray *img = make_fat(false);

@@ -69,7 +69,7 @@ static const char *const run_exts[] = {"exe",
 
 static const char *const archive_types[] = {"zip",  "7z",   "rar",   "cab", "tar",
                                             "cpio", "gzip", "bzip2", "xz",  NULL};
-static const char *const image_types[] = {"iso9660", "vhd",  "vhdx",  "disk",
+static const char *const image_types[] = {"iso9660", "udf",  "vhd",   "vhdx", "disk",
                                           "fat",     "ntfs", "exfat", NULL};
 
 enum wrap { W_NONE, W_ARCHIVE, W_IMAGE, W_ONENOTE };

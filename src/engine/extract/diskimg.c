@@ -16,7 +16,8 @@
  * MAX_GPT entries). FAT12/16/32 volumes are read by our own reader (root
  * directory, subdirectories, long names); every file becomes a child at
  * "p<N>/<path>" ("<path>" for a volume without a partition table). NTFS,
- * exFAT and other volumes are reported as archive.unsupported.
+ * exFAT and other volumes, and UDF images without an ISO 9660 bridge, are
+ * reported as archive.unsupported.
  *
  * Limits: blocks absent from an image read as zeros and are never stored;
  * every file is read into a vbuf of vscan_room() and the first one that
@@ -796,6 +797,11 @@ static void diskimg_extract(vigil_scan *s, vigil_object *o)
 		damaged(&im, "VHD footer or dynamic header is not valid");
 		return;
 	}
+	if (strcmp(o->type, "udf") == 0) {
+		vfinding_add(s, o, F_ARCHIVE_UNSUPPORTED, "UDF file system not unpacked");
+		o->flags |= VIGIL_OBJ_PARTIAL;
+		return;
+	}
 	if (strcmp(o->type, "vhdx") == 0 && !vhdx_open(&im)) {
 		vfinding_add(s, o, F_ARCHIVE_UNSUPPORTED,
 		             "VHDX headers, region table or metadata not understood");
@@ -805,5 +811,6 @@ static void diskimg_extract(vigil_scan *s, vigil_object *o)
 	disk(&im);
 }
 
-static const char *const diskimg_types[] = {"vhd", "vhdx", "disk", "fat", "ntfs", "exfat", NULL};
+static const char *const diskimg_types[] = {"vhd",  "vhdx",  "disk", "fat",
+                                            "ntfs", "exfat", "udf",  NULL};
 const extractor diskimg_extractor = {"diskimg", diskimg_types, diskimg_extract};
