@@ -33,6 +33,15 @@ static const struct ftype types[] = {
         {"tar", "application/x-tar"},
         {"cpio", "application/x-cpio"},
         {"iso9660", "application/x-iso9660-image"},
+        /* delivery work: disk images (diskimg.c) and OneNote (onenote.c) */
+        {"vhd", "application/x-vhd"},
+        {"vhdx", "application/x-vhdx"},
+        {"disk", "application/x-raw-disk-image"},
+        {"fat", "application/x-fat-image"},
+        {"ntfs", "application/x-raw-disk-image"},
+        {"exfat", "application/x-raw-disk-image"},
+        {"udf", "application/x-udf-image"},
+        {"onenote", "application/onenote"},
         {"ole2", "application/x-ole-storage"},
         {"pdf", "application/pdf"},
         {"rtf", "text/rtf"},
@@ -259,6 +268,77 @@ static bool starts_ci(const uint8_t *p, size_t n, size_t off, const char *s)
 	return off <= n && m <= n - off && g_ascii_strncasecmp((const char *)p + off, s, m) == 0;
 }
 
+/*
+ * ---- delivery work: disk images and OneNote (diskimg.c, onenote.c) ----
+ * Boot sectors are told by their jump instruction and a sane BIOS parameter
+ * block; a partition table (MBR, or GPT behind its protective MBR) and a VHD
+ * footer at the end are weaker signs, so they are only tried after the email
+ * test (bytes a sender controls at offset 446 or at the end must not make a
+ * message something else).
+ */
+static bool pow2_in(unsigned v, unsigned lo, unsigned hi)
+{
+	return v >= lo && v <= hi && (v & (v - 1)) == 0;
+}
+
+static const char *boot_sector(const uint8_t *p, size_t n)
+{
+	unsigned bps, fatsz;
+	uint32_t total;
+
+	if (n < 512 || !((p[0] == 0xEB && p[2] == 0x90) || p[0] == 0xE9))
+		return NULL;
+	if (at(p, n, 3, "NTFS    ", 8))
+		return "ntfs";
+	if (at(p, n, 3, "EXFAT   ", 8))
+		return "exfat";
+	bps = (unsigned)(p[11] | p[12] << 8);
+	fatsz = (unsigned)(p[22] | p[23] << 8);
+	if (fatsz == 0)
+		fatsz = (unsigned)(p[36] | p[37] << 8 | p[38] << 16 | (uint32_t)p[39] << 24);
+	total = (uint32_t)(p[19] | p[20] << 8);
+	if (total == 0)
+		total = (uint32_t)p[32] | (uint32_t)p[33] << 8 | (uint32_t)p[34] << 16 |
+		        (uint32_t)p[35] << 24;
+	if (!pow2_in(bps, 512, 4096) || !pow2_in(p[13], 1, 128) || (p[14] | p[15] << 8) == 0 ||
+	    p[16] < 1 || p[16] > 4 || (p[21] != 0xF0 && p[21] < 0xF8) || fatsz == 0 || total == 0)
+		return NULL;
+	return "fat";
+}
+
+static bool partition_table(const uint8_t *p, size_t n)
+{
+	unsigned used = 0;
+
+	if (n < 1024 || p[510] != 0x55 || p[511] != 0xAA)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		const uint8_t *e = p + 446 + 16 * i;
+		uint32_t start = (uint32_t)e[8] | (uint32_t)e[9] << 8 | (uint32_t)e[10] << 16 |
+		                 (uint32_t)e[11] << 24;
+		uint32_t count = (uint32_t)e[12] | (uint32_t)e[13] << 8 | (uint32_t)e[14] << 16 |
+		                 (uint32_t)e[15] << 24;
+
+		if (e[4] == 0)
+			continue;
+		if ((e[0] != 0 && e[0] != 0x80) || start == 0 || count == 0)
+			return false;
+		/* the first partition must begin inside the file */
+		if (used++ == 0 && start >= n / 512)
+			return false;
+	}
+	return used > 0;
+}
+
+static bool vhd_footer(const uint8_t *p, size_t n, size_t off)
+{
+	/* cookie, then the file format version 1.0 and a known disk type */
+	if (off > n || n - off < 512)
+		return false;
+	return at(p, n, off, "conectix", 8) && at(p, n, off + 12, "\0\1\0\0", 4) &&
+	       at(p, n, off + 60, "\0\0\0", 3) && p[off + 63] >= 2 && p[off + 63] <= 4;
+}
+
 static const char *detect(const uint8_t *p, size_t n)
 {
 	size_t off;
@@ -275,6 +355,13 @@ static const char *detect(const uint8_t *p, size_t n)
 	}
 	if (at(p, n, 0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8))
 		return "ole2";
+	/* MS-ONESTORE guidFileType of a .one section {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3} */
+	if (at(p, n, 0, "\xE4\x52\x5C\x7B\x8C\xD8\xA7\x4D\xAE\xB1\x53\x78\xD0\x29\x96\xD3", 16))
+		return "onenote";
+	if (at(p, n, 0, "vhdxfile", 8))
+		return "vhdx";
+	if (vhd_footer(p, n, 0))
+		return "vhd"; /* dynamic: a copy of the footer heads the file */
 	if (at(p, n, 0, "7z\xBC\xAF\x27\x1C", 6))
 		return "7z";
 	if (at(p, n, 0, "Rar!\x1A\x07", 6))
@@ -317,6 +404,16 @@ static const char *detect(const uint8_t *p, size_t n)
 	if (at(p, n, 0x8001, "CD001", 5) || at(p, n, 0x8801, "CD001", 5) ||
 	    at(p, n, 0x9001, "CD001", 5))
 		return "iso9660";
+	/* UDF without an ISO 9660 bridge: BEA01, then NSR02/NSR03 (ECMA-167) */
+	if (at(p, n, 0x8001, "BEA01", 5) &&
+	    (at(p, n, 0x8801, "NSR0", 4) || at(p, n, 0x9001, "NSR0", 4)))
+		return "udf";
+	{
+		const char *b = boot_sector(p, n);
+
+		if (b != NULL)
+			return b;
+	}
 	if (has_bytes(p, n, 1024, "%PDF-"))
 		return "pdf";
 	(void)skip_ws_ci(p, n, &off);
@@ -328,6 +425,10 @@ static const char *detect(const uint8_t *p, size_t n)
 	 * part) must not keep a message from being parsed as one */
 	if (is_email(p, n))
 		return "email";
+	if (n >= 1024 && n % 512 == 0 && vhd_footer(p, n, n - 512))
+		return "vhd";
+	if (partition_table(p, n))
+		return "disk";
 	if (!is_text(p, n))
 		return "binary";
 	if (starts_ci(p, n, off, "<!doctype html") || starts_ci(p, n, off, "<html") ||

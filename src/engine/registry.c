@@ -17,6 +17,8 @@ extern const extractor html_extractor;
 extern const extractor pdf_extractor;
 extern const extractor ole_extractor;
 extern const extractor tnef_extractor;
+extern const extractor diskimg_extractor;
+extern const extractor onenote_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
@@ -31,6 +33,7 @@ extern const analyzer office_xlm_analyzer;
 extern const analyzer office_dde_analyzer;
 extern const analyzer office_link_analyzer;
 extern const analyzer office_package_analyzer;
+extern const analyzer delivery_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -41,6 +44,9 @@ static const extractor *const extractors[] = {
         &pdf_extractor,  /* embedded files, JavaScript, XFA, hidden programs */
         &ole_extractor,  /* OLE2 compound files, OLE packages, PowerPoint objects */
         &tnef_extractor, /* winmail.dat */
+        /* disk images (VHD, VHDX, MBR/GPT, FAT); files in OneNote sections */
+        &diskimg_extractor,
+        &onenote_extractor,
         NULL,
 };
 
@@ -58,6 +64,7 @@ static const analyzer *const analyzers[] = {
         &office_dde_analyzer,     /* DDE fields and formulas */
         &office_link_analyzer,    /* remote templates, external objects */
         &office_package_analyzer, /* programs in OLE packages */
+        &delivery_analyzer,       /* images, archives and OneNote carrying programs */
         NULL,
 };
 

@@ -4,7 +4,8 @@
 Writes, reproducibly (fixed dates, fixed names, no randomness of our own):
   wrapped/    EICAR and an indicator payload in zip-in-zip, 7z, tar.gz, TNEF
               (our own MS-OXTNEF encoder) and uuencode wrappers;
-  encrypted/  ZipCrypto (zip -P) and AES (7z -mem=AES256) zips;
+  encrypted/  ZipCrypto (zip -P) and AES (7z -mem=AES256) zips, with and
+              without their password in the body;
   bombs/      flat (1 GiB), nested 42.zip-style (4 TiB), gzip stream,
               overlapping-entry and many-member zip bombs, built streaming
               so that the generator stays small in memory and fast;
@@ -20,8 +21,8 @@ SHA-256 is on the indicator list, and a 16-bit DOS program that prints one
 line. Phishing domains use the reserved .example top-level domain.
 
 Only the Python standard library and the `zip` and `7z` programs are used.
-Two files cannot be byte-identical from run to run, because the archivers
-draw the encryption salt/header at random: they are marked
+The encrypted files cannot be byte-identical from run to run, because the
+archivers draw the encryption salt/header at random: they are marked
 "deterministic": false in the manifest. Everything else is.
 
     make_samples.py OUTDIR [--only GROUP[,GROUP...]]   groups: wrapped,
@@ -613,10 +614,21 @@ def gen_encrypted(o):
             ("aes", zip_aes_bytes, "BaoCao_AES.zip",
              "a zip encrypted with AES-256 (7z -mem=AES256) attached to an email")]:
         z = fn(PAYLOAD_FILES, ENC_PASSWORD)
+        # the password in the body opens the zip (extract/password.c)
         o.write("encrypted/%s.eml" % tag,
                 message(tag, "Báo cáo có mật khẩu", sender, STAFF,
                         mixed(tag, text(body), attachment(name, z, "application/zip"))),
-                "encrypted", "EICAR hidden in " + desc,
+                "encrypted", "EICAR hidden in " + desc + ", its password in the body",
+                {"verdict": "malicious",
+                 "findings": [f("archive.password_found", "msg/2:" + name)] +
+                 payload_findings(exact("msg/2:" + name + "/"))},
+                deterministic=False)
+        # without it the zip stays closed, and says so
+        o.write("encrypted/%s_nopass.eml" % tag,
+                message(tag + "n", "Báo cáo có mật khẩu", sender, STAFF,
+                        mixed(tag + "n", text(BODY_VI),
+                              attachment(name, z, "application/zip"))),
+                "encrypted", "EICAR hidden in " + desc + ", no password in the message",
                 {"verdict_at_least": "suspicious",
                  "findings": [f("archive.encrypted", "msg/2:" + name)]},
                 deterministic=False)

@@ -14,6 +14,9 @@
  * silently. Zip members stored with Deflate64 (method 9), which libarchive
  * refuses, are found through our own bounded central-directory walk and
  * decoded with inflate.c.
+ *
+ * Encrypted zips are opened with the candidate passwords the message gave
+ * (password.c collects them; the "passwords" block below tries them).
  */
 #include "../internal.h"
 
@@ -379,7 +382,32 @@ static void zip_check(vigil_scan *s, vigil_object *o, size_t files_read)
 		             files_read);
 }
 
-static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming, bool *opened,
+/*
+ * ---- passwords from the message (delivery work; password.c collects them) ----
+ *
+ * libarchive 3.6 decrypts zip members (ZipCrypto and WinZip AES) when given
+ * the passphrase; it cannot decrypt 7z, rar or rar5 (those stay
+ * archive.encrypted). The first pass over an archive only counts its
+ * encrypted members. Then each candidate is probed alone on the first of
+ * them: libarchive rejects a wrong one after the 12-byte ZipCrypto header or
+ * the 2-byte AES verifier, and a right one reads the member to its CRC or
+ * MAC (or PW_PROBE_BYTES of it). The winner opens the archive for a second
+ * pass that reads only the encrypted members, with the other candidates
+ * after it for members locked with another password.
+ * Bounds: 64 candidates (scan.c), candidates x members walked while probing
+ * <= PW_WORK, PW_PROBE_BYTES read per probe, vscan_should_stop() per probe.
+ */
+#define PW_PROBE_BYTES (1u << 20)
+#define PW_WORK 200000
+
+struct enc_members {
+	size_t count;       /* encrypted regular members seen in the first pass */
+	size_t first_index; /* header index of the first one */
+	char *first;        /* its name */
+};
+
+static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming,
+                                 const GPtrArray *pw, struct enc_members *enc, bool *opened,
                                  size_t *files)
 {
 	struct archive *a = archive_read_new();
@@ -394,6 +422,8 @@ static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming,
 	if (a == NULL)
 		return;
 	enable_format(a, o->type, streaming);
+	for (guint i = 0; pw != NULL && i < pw->len; i++)
+		(void)archive_read_add_passphrase(a, g_ptr_array_index(pw, i));
 	if (archive_read_open_memory(a, o->data, o->len) != ARCHIVE_OK)
 		goto out;
 	*opened = true;
@@ -434,9 +464,18 @@ static void archive_extract_with(vigil_scan *s, vigil_object *o, bool streaming,
 			if (name == NULL)
 				name = archive_entry_pathname(ent);
 		}
-		if (!stream && archive_entry_is_encrypted(ent)) {
-			vfinding_add(s, o, F_ARCHIVE_ENCRYPTED, "%s", name ? name : "(member)");
-			o->flags |= VIGIL_OBJ_ENCRYPTED | VIGIL_OBJ_PARTIAL;
+		/* first pass: count encrypted members (archive_passwords() reports
+		 * them); second pass (with passwords): read only those */
+		if (!stream && pw == NULL && archive_entry_is_encrypted(ent)) {
+			if (enc->count++ == 0) {
+				enc->first_index = members - 1;
+				enc->first = g_strdup(name ? name : "(member)");
+			}
+			o->flags |= VIGIL_OBJ_ENCRYPTED;
+			g_free(own_name);
+			continue;
+		}
+		if (pw != NULL && !archive_entry_is_encrypted(ent)) {
 			g_free(own_name);
 			continue;
 		}
@@ -451,20 +490,119 @@ out:
 	archive_read_free(a);
 }
 
+/* true if pw alone reads the encrypted member at header index `index` */
+static bool pw_probe(const vigil_object *o, bool streaming, size_t index, const char *pw)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	char buf[65536];
+	size_t i = 0, got = 0;
+	int rc, retries = 0;
+	bool ok = false;
+
+	if (a == NULL)
+		return false;
+	enable_format(a, o->type, streaming);
+	if (archive_read_add_passphrase(a, pw) != ARCHIVE_OK ||
+	    archive_read_open_memory(a, o->data, o->len) != ARCHIVE_OK)
+		goto out;
+	for (;;) {
+		rc = archive_read_next_header(a, &ent);
+		if (rc == ARCHIVE_RETRY && ++retries < MAX_RETRIES)
+			continue;
+		if (rc < ARCHIVE_WARN)
+			goto out;
+		if (i++ == index)
+			break;
+	}
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+
+		if (n == ARCHIVE_WARN)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+		if (n == 0 || got >= PW_PROBE_BYTES) {
+			ok = true;
+			break;
+		}
+	}
+out:
+	archive_read_free(a);
+	return ok;
+}
+
+static void archive_passwords(vigil_scan *s, vigil_object *o, bool streaming,
+                              const struct enc_members *enc)
+{
+	const GPtrArray *cand = vscan_passwords(s);
+	GPtrArray *order;
+	size_t tries, tried = 0, files;
+	const char *found = NULL;
+	bool opened;
+
+	if (cand->len == 0) {
+		vfinding_add(s, o, F_ARCHIVE_ENCRYPTED,
+		             "%zu encrypted member(s), first %s; no password found in the message",
+		             enc->count, enc->first);
+		o->flags |= VIGIL_OBJ_PARTIAL;
+		return;
+	}
+	if (!is_zip_type(o->type)) {
+		vfinding_add(s, o, F_ARCHIVE_ENCRYPTED,
+		             "%zu encrypted member(s), first %s; %s encryption cannot be opened "
+		             "(libarchive), %u candidate password(s) from the message not tried",
+		             enc->count, enc->first, o->type, cand->len);
+		o->flags |= VIGIL_OBJ_PARTIAL;
+		return;
+	}
+	tries = PW_WORK / (enc->first_index + 1);
+	if (tries == 0)
+		tries = 1;
+	for (guint i = 0; i < cand->len && tried < tries && found == NULL; i++) {
+		if (vscan_should_stop(s, o))
+			break;
+		tried++;
+		if (pw_probe(o, streaming, enc->first_index, g_ptr_array_index(cand, i)))
+			found = g_ptr_array_index(cand, i);
+	}
+	if (found == NULL) {
+		vfinding_add(s, o, F_ARCHIVE_ENCRYPTED,
+		             "%zu encrypted member(s), first %s; none of %zu candidate password(s) "
+		             "from the message opens it",
+		             enc->count, enc->first, tried);
+		o->flags |= VIGIL_OBJ_PARTIAL;
+		return;
+	}
+	vfinding_add(s, o, F_ARCHIVE_PASSWORD_FOUND,
+	             "password \"%s\" from the message opens %zu encrypted member(s), first %s",
+	             found, enc->count, enc->first);
+	order = g_ptr_array_new();
+	g_ptr_array_add(order, (gpointer)found);
+	for (guint i = 0; i < cand->len; i++)
+		if (g_ptr_array_index(cand, i) != found)
+			g_ptr_array_add(order, g_ptr_array_index(cand, i));
+	archive_extract_with(s, o, streaming, order, NULL, &opened, &files);
+	g_ptr_array_free(order, TRUE);
+}
+
 static void archive_extract(vigil_scan *s, vigil_object *o)
 {
-	bool opened;
+	struct enc_members enc = {0, 0, NULL};
+	bool opened, streaming = false;
 	size_t files;
 
 	if (o->len == 0)
 		return;
-	archive_extract_with(s, o, false, &opened, &files);
+	archive_extract_with(s, o, false, NULL, &enc, &opened, &files);
 	if (opened && is_zip_type(o->type))
 		zip_check(s, o, files);
 	/* a zip without a usable central directory: walk the local headers */
 	if (!opened && (strcmp(o->type, "zip") == 0 || strcmp(o->type, "ooxml") == 0 ||
 	                strcmp(o->type, "odf") == 0)) {
-		archive_extract_with(s, o, true, &opened, &files);
+		streaming = true;
+		archive_extract_with(s, o, true, NULL, &enc, &opened, &files);
 		if (opened)
 			vfinding_add(s, o, F_ARCHIVE_DAMAGED,
 			             "zip central directory unreadable; "
@@ -472,6 +610,9 @@ static void archive_extract(vigil_scan *s, vigil_object *o)
 	}
 	if (!opened)
 		vfinding_add(s, o, F_ARCHIVE_DAMAGED, "cannot open as %s", o->type);
+	if (enc.count > 0)
+		archive_passwords(s, o, streaming, &enc);
+	g_free(enc.first);
 }
 
 static const char *const archive_types[] = {"zip",  "ooxml",   "odf",  "7z",    "rar", "cab", "tar",

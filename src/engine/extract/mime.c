@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "../../util/vbuf.h"
+#include "password.h"
 
 #define MAX_ANOMALIES 64
 #define MAX_DROPPED 4096
@@ -1236,6 +1237,9 @@ static void mime_extract(vigil_scan *s, vigil_object *o)
 	if (p.msg != NULL) {
 		message_facts(s, p.msg);
 		keep_headers(o, p.msg);
+		/* archive passwords from the text, before any attachment is
+		 * emitted (a body may follow its zip): password.c */
+		password_collect_message(s, p.msg);
 		body = g_mime_message_get_mime_part(p.msg);
 		c.root_body = body;
 		c.root_last = headers_last(GMIME_OBJECT(p.msg));
