@@ -20,6 +20,9 @@ extern const extractor tnef_extractor;
 
 extern const analyzer name_analyzer;
 extern const analyzer url_analyzer;
+extern const analyzer pe_analyzer;
+extern const analyzer lnk_analyzer;
+extern const analyzer script_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -36,6 +39,9 @@ static const extractor *const extractors[] = {
 static const analyzer *const analyzers[] = {
         &name_analyzer,
         &url_analyzer,
+        &pe_analyzer,     /* Windows programs: structure, packing, capabilities */
+        &lnk_analyzer,    /* shortcuts: what they run */
+        &script_analyzer, /* PowerShell, VBScript, JScript, batch, HTA */
         NULL,
 };
 
