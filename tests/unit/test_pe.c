@@ -987,6 +987,18 @@ static void test_lying_headers(void **state)
 		                       "section .lie is cut short"));
 		vigil_scan_free(s);
 	}
+	/* a PE signature and nothing after it: a stub, reported as info */
+	{
+		static const uint8_t stub[0x100] = {'M', 'Z', [0x3c] = 0x80, [0x80] = 'P',
+		                                    [0x81] = 'E'};
+
+		s = tu_scan(e, stub, sizeof stub, "sample.exe");
+		expect(s, "pe.incomplete", NULL);
+		assert_int_equal(sev(s, "pe.incomplete"), VIGIL_SEV_INFO);
+		expect_none(s, "pe.malformed");
+		expect_none(s, "pe.summary");
+		vigil_scan_free(s);
+	}
 	/* 600 descriptors whose thunks are the descriptor table: bounded */
 	{
 		struct pe_spec sp = {.import_loop = true};

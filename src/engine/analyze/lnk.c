@@ -297,7 +297,11 @@ static bool lnk_parse(struct lnk *l)
 	size_t off = LNK_HEADER;
 	bool wide;
 
-	if (l->n < LNK_HEADER || le32(l->p) != LNK_HEADER || memcmp(l->p + 4, clsid, 16) != 0) {
+	if (l->n < LNK_HEADER) {
+		lnk_note(l, "header cut short");
+		return false;
+	}
+	if (le32(l->p) != LNK_HEADER || memcmp(l->p + 4, clsid, 16) != 0) {
 		lnk_note(l, "not a ShellLinkHeader");
 		return false;
 	}

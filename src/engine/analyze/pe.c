@@ -300,6 +300,7 @@ static bool pe_headers(struct pe *pe)
 		if (s->raw_size > 0 && off + s->raw_size > pe->raw_end)
 			pe->raw_end = off + s->raw_size;
 		/* overlapping sections must not multiply the work */
+		s->entropy = -1;
 		if (s->raw_size <= pe->entropy_left) {
 			s->entropy = pe_entropy(p + s->raw_off, s->raw_size);
 			pe->entropy_left -= s->raw_size;
@@ -1352,9 +1353,10 @@ static void pe_summary(vigil_scan *s, vigil_object *o, const struct pe *pe, size
 	if (pe->timestamp != 0 && gmtime_r(&t, &tm) != NULL)
 		(void)strftime(date, sizeof date, "%Y-%m-%d", &tm);
 	vbuf_init(&b, PE_EVIDENCE);
-	vbuf_printf(&b, "%s %s %s %s; %u imports from %u DLLs", pe->pe64 ? "PE32+" : "PE32",
+	vbuf_printf(&b, "%s %s %s %s; %u imports from %u DLL%s", pe->pe64 ? "PE32+" : "PE32",
 	            pe_machine(pe->machine), pe_subsystem(pe->subsystem),
-	            pe->dll ? "DLL" : "program", pe->n_funcs, pe->n_dlls);
+	            pe->dll ? "DLL" : "program", pe->n_funcs, pe->n_dlls,
+	            pe->n_dlls == 1 ? "" : "s");
 	if (pe->n_delay)
 		vbuf_printf(&b, " (%u delay-loaded)", pe->n_delay);
 	if (pe->n_exports)
@@ -1366,9 +1368,14 @@ static void pe_summary(vigil_scan *s, vigil_object *o, const struct pe *pe, size
 	if (overlay)
 		vbuf_printf(&b, "; overlay %zu bytes", overlay);
 	vbuf_printf(&b, "; %s; sections:", pe->signed_ok ? "signed" : "unsigned");
-	for (unsigned i = 0; i < pe->nsect; i++)
-		vbuf_printf(&b, " %s %.1f", pe->sect[i].name[0] ? pe->sect[i].name : "-",
-		            pe->sect[i].entropy);
+	for (unsigned i = 0; i < pe->nsect; i++) {
+		const struct pe_sect *sec = &pe->sect[i];
+
+		if (sec->entropy < 0)
+			vbuf_printf(&b, " %s ?", sec->name[0] ? sec->name : "-");
+		else
+			vbuf_printf(&b, " %s %.1f", sec->name[0] ? sec->name : "-", sec->entropy);
+	}
 	vbuf_terminate(&b);
 	ahelp_finding(s, o, F_PE_SUMMARY, NULL, "%s", (const char *)b.data);
 	vbuf_free(&b);
@@ -1469,8 +1476,11 @@ static void pe_analyze(vigil_scan *s, vigil_object *o)
 			              "%u TLS callback(s) run before the entry point",
 			              pe.tls_callbacks);
 	}
+	/* a PE signature without usable headers is a stub or a cut file, not
+	 * an evasion; lies in headers that parsed are worth a low finding */
 	if (pe.notes.len > 0 && strcmp(o->type, "pe") == 0)
-		ahelp_finding(s, o, F_PE_MALFORMED, NULL, "%s", (const char *)pe.notes.data);
+		ahelp_finding(s, o, pe.parsed ? F_PE_MALFORMED : F_PE_INCOMPLETE, NULL, "%s",
+		              (const char *)pe.notes.data);
 	pe_capabilities(s, o, &pe, packed);
 
 	g_free(pe.first_url);

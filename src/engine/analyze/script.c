@@ -597,7 +597,11 @@ static const struct sc_rule {
         {F_SCRIPT_LOLBIN, "T1218.008", false, {"odbcconf"}, {"regsvr", "/a {", "-a {"}},
         {F_SCRIPT_LOLBIN, "T1220", false, {"wmic"}, {"/format:http", "/format:\"http"}},
         {F_SCRIPT_LOLBIN, "T1047", false, {"wmic"}, {"process call create"}},
-        {F_SCRIPT_LOLBIN, "T1218.001", false, {"|hh", "http"}, {NULL}},
+        {F_SCRIPT_LOLBIN,
+         "T1218.001",
+         false,
+         {"hh"},
+         {"hh.exe http", "hh http:", "hh https:", "hh.exe \"http", "hh.exe ms-its:http"}},
         {F_SCRIPT_LOLBIN,
          "T1127.001",
          false,
@@ -655,25 +659,54 @@ static const struct sc_rule {
         {F_SCRIPT_DEFENDER, NULL, false, {"mpcmdrun"}, {"-removedefinitions"}},
 };
 
+/* ids of `add` not yet in the comma-separated list b */
+static void sc_attack_add(vbuf *b, const char *add)
+{
+	gchar **ids = g_strsplit(add, ",", 0);
+
+	for (gchar **id = ids; *id != NULL; id++) {
+		const char *have = b->len ? (const char *)b->data : "";
+		size_t l = strlen(*id);
+		const char *at = strstr(have, *id);
+		bool dup = false;
+
+		while (at != NULL && !dup) {
+			dup = (at == have || at[-1] == ',') && (at[l] == 0 || at[l] == ',');
+			at = strstr(at + 1, *id);
+		}
+		if (dup || l == 0)
+			continue;
+		if (b->len)
+			(void)vbuf_putc(b, ',');
+		(void)vbuf_append(b, *id, l);
+		vbuf_terminate(b);
+	}
+	g_strfreev(ids);
+}
+
+/*
+ * Every rule over the text; one finding per kind, with the evidence of the
+ * first rule that matched and the ATT&CK ids of all of them.
+ */
 static void sc_rules_run(struct sc *c)
 {
-	bool done[F__COUNT] = {false};
+	long first[F__COUNT];
+	size_t flen[F__COUNT];
+	vbuf att[F__COUNT];
+	bool seen[F__COUNT] = {false};
 
 	for (size_t r = 0; r < G_N_ELEMENTS(sc_rules); r++) {
 		const struct sc_rule *ru = &sc_rules[r];
-		long first = -1, at;
+		long at0 = -1, at;
 		const char *hit = NULL;
-		char attack[96];
 		bool ok = true;
 
-		if (done[ru->kind])
-			continue;
 		for (int k = 0; k < 3 && ru->all[k] != NULL && ok; k++) {
 			at = sc_find(c, ru->all[k]);
 			if (at < 0)
 				ok = false;
-			else if (first < 0) {
-				first = at;
+			else if (at0 < 0) {
+				at0 = at;
 				hit = ru->all[k];
 			}
 		}
@@ -685,7 +718,7 @@ static void sc_rules_run(struct sc *c)
 				at = sc_find(c, ru->any[k]);
 				if (at >= 0) {
 					ok = true;
-					first = at;
+					at0 = at;
 					hit = ru->any[k];
 					break;
 				}
@@ -693,15 +726,23 @@ static void sc_rules_run(struct sc *c)
 		}
 		if (!ok)
 			continue;
-		done[ru->kind] = true;
-		attack[0] = 0;
-		if (ru->attack != NULL || ru->add_lang) {
-			g_snprintf(attack, sizeof attack, "%s%s%s", ru->attack ? ru->attack : "",
-			           ru->attack && ru->add_lang ? "," : "",
-			           ru->add_lang ? sc_lang_attack[c->lang] : "");
+		if (!seen[ru->kind]) {
+			seen[ru->kind] = true;
+			first[ru->kind] = at0;
+			flen[ru->kind] = strlen(hit) - (hit[0] == '|');
+			vbuf_init(&att[ru->kind], 96);
 		}
-		sc_report(c, ru->kind, attack[0] ? attack : NULL, first,
-		          strlen(hit) - (hit[0] == '|'), NULL);
+		if (ru->attack != NULL)
+			sc_attack_add(&att[ru->kind], ru->attack);
+		if (ru->add_lang)
+			sc_attack_add(&att[ru->kind], sc_lang_attack[c->lang]);
+	}
+	for (int k = 0; k < F__COUNT; k++) {
+		if (!seen[k])
+			continue;
+		sc_report(c, (finding_kind)k, att[k].len ? (const char *)att[k].data : NULL,
+		          first[k], flen[k], NULL);
+		vbuf_free(&att[k]);
 	}
 }
 
@@ -883,7 +924,9 @@ static void sc_base64_payloads(struct sc *c)
 				len = ilen;
 			}
 		}
-		g_snprintf(seg, sizeof seg, "base64_%u", found);
+		/* decoded text is more PowerShell (FromBase64String is .NET) */
+		g_snprintf(seg, sizeof seg, "base64_%u%s", found,
+		           strcmp(ftype_detect(raw, len, NULL), "text") == 0 ? ".ps1" : "");
 		sc_emit(c, seg, raw, len);
 		i = k + run;
 	}
@@ -992,40 +1035,39 @@ static bool sc_lang_of_ext(const char *name, enum sc_lang *lang, bool *hta)
 	return false;
 }
 
+/*
+ * Code, not prose: an email that mentions PowerShell or Invoke-Expression
+ * is no script; two of these make unnamed text one.
+ */
 static const char *const sc_markers[] = {"wscript.shell",
                                          "activexobject",
                                          "createobject(",
-                                         "powershell",
-                                         "@echo off",
-                                         "new-object",
-                                         "invoke-expression",
+                                         "new-object ",
                                          "hta:application",
-                                         "cmd /c",
-                                         "cmd.exe /c",
-                                         "mshta",
-                                         "regsvr32",
-                                         "rundll32",
-                                         "certutil",
-                                         "bitsadmin",
-                                         "-encodedcommand",
-                                         "start-process",
-                                         "downloadstring",
                                          "net.webclient",
                                          "shell.application",
-                                         "frombase64string",
+                                         "frombase64string(",
                                          "scripting.filesystemobject",
                                          "adodb.stream",
-                                         "xmlhttp",
-                                         "getobject(",
-                                         "executeglobal",
-                                         "set-mppreference",
-                                         "amsiutils",
-                                         "schtasks",
-                                         "wscript.createobject",
-                                         "wscript.scriptfullname",
-                                         "$env:",
                                          "-executionpolicy",
+                                         "$env:",
+                                         "wscript.createobject",
+                                         "@echo off",
+                                         "iex(",
+                                         "iex (",
+                                         "invoke-expression (",
+                                         ".downloadstring(",
+                                         ".downloadfile(",
+                                         "start-process ",
+                                         "-encodedcommand",
+                                         "-windowstyle hidden",
+                                         "cmd.exe /c",
+                                         "cmd /c",
+                                         "set-mppreference ",
+                                         "[system.reflection.",
                                          "wscript.sleep",
+                                         "msxml2.xmlhttp",
+                                         "getobject(\"winmgmts",
                                          NULL};
 
 /* markers that make HTML an HTA or a page with Windows script in it */
