@@ -233,6 +233,19 @@ static GByteArray *build_lnk(const struct lnk_spec *sp)
 	return a;
 }
 
+/* VIGIL_SEED_DIR=tests/fuzz/seeds: write this input as a fuzz seed */
+static void seed_out(const char *name, const void *p, size_t n)
+{
+	const char *dir = getenv("VIGIL_SEED_DIR");
+	char *path;
+
+	if (dir == NULL)
+		return;
+	path = g_build_filename(dir, name, NULL);
+	assert_true(g_file_set_contents(path, p, (gssize)n, NULL));
+	g_free(path);
+}
+
 static vigil_engine *eng(void)
 {
 	return tu_engine(NULL, NULL);
@@ -406,6 +419,18 @@ static void test_plain_shortcuts_quiet(void **state)
 		expect_info_only(s);
 		vigil_scan_free(s);
 	}
+	/* a program the user runs minimised, with arguments */
+	{
+		struct lnk_spec sp = {
+		        .show = 7,
+		        .local = "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+		        .args = "/recycle",
+		};
+
+		s = scan_lnk(e, &sp);
+		expect_info_only(s);
+		vigil_scan_free(s);
+	}
 	/* a plain shortcut to the command prompt, no arguments */
 	{
 		struct lnk_spec sp = {.local = "C:\\Windows\\System32\\cmd.exe",
@@ -415,6 +440,19 @@ static void test_plain_shortcuts_quiet(void **state)
 		expect_info_only(s);
 		vigil_scan_free(s);
 	}
+	vigil_engine_unref(e);
+}
+
+/* a batch file run minimised */
+static void test_minimised_batch(void **state)
+{
+	vigil_engine *e = eng();
+	struct lnk_spec sp = {.show = 7, .local = "C:\\Users\\Public\\update.bat"};
+	vigil_scan *s = scan_lnk(e, &sp);
+
+	(void)state;
+	expect(s, "lnk.hidden_window", "drill.lnk", "T1564.003");
+	vigil_scan_free(s);
 	vigil_engine_unref(e);
 }
 
@@ -493,6 +531,7 @@ static void test_malformed(void **state)
 	vigil_scan *s;
 
 	(void)state;
+	seed_out("lnk-features.lnk", f->data, f->len);
 	/* every prefix: bounded, no crash */
 	for (size_t n = 0; n <= f->len; n++) {
 		uint8_t *copy = g_memdup2(f->data, n ? n : 1);
@@ -530,9 +569,13 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_powershell_hidden_enc), cmocka_unit_test(test_padded_cmd),
-	        cmocka_unit_test(test_plain_shortcuts_quiet), cmocka_unit_test(test_mshta_env_ansi),
-	        cmocka_unit_test(test_appended_and_remote),   cmocka_unit_test(test_malformed),
+	        cmocka_unit_test(test_powershell_hidden_enc),
+	        cmocka_unit_test(test_padded_cmd),
+	        cmocka_unit_test(test_plain_shortcuts_quiet),
+	        cmocka_unit_test(test_minimised_batch),
+	        cmocka_unit_test(test_mshta_env_ansi),
+	        cmocka_unit_test(test_appended_and_remote),
+	        cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

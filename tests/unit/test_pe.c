@@ -470,6 +470,19 @@ static GByteArray *build_pe(const struct pe_spec *sp)
 	return f;
 }
 
+/* VIGIL_SEED_DIR=tests/fuzz/seeds: write this input as a fuzz seed */
+static void seed_out(const char *name, const void *p, size_t n)
+{
+	const char *dir = getenv("VIGIL_SEED_DIR");
+	char *path;
+
+	if (dir == NULL)
+		return;
+	path = g_build_filename(dir, name, NULL);
+	assert_true(g_file_set_contents(path, p, (gssize)n, NULL));
+	g_free(path);
+}
+
 static vigil_engine *eng(void)
 {
 	return tu_engine(NULL, NULL);
@@ -1034,6 +1047,7 @@ static void test_truncations(void **state)
 	GByteArray *f = build_pe(&sp);
 
 	(void)state;
+	seed_out("pe-features.exe", f->data, f->len);
 	for (size_t n = 0; n <= f->len; n += (n < 0x500 ? 3 : 61)) {
 		uint8_t *copy = g_memdup2(f->data, n ? n : 1);
 		vigil_scan *s = tu_scan(e, copy, n, "cut.exe");

@@ -84,6 +84,19 @@ static char *screnc(const char *plain)
 
 /* ---- helpers ---- */
 
+/* VIGIL_SEED_DIR=tests/fuzz/seeds: write this input as a fuzz seed */
+static void seed_out(const char *name, const void *p, size_t n)
+{
+	const char *dir = getenv("VIGIL_SEED_DIR");
+	char *path;
+
+	if (dir == NULL)
+		return;
+	path = g_build_filename(dir, name, NULL);
+	assert_true(g_file_set_contents(path, p, (gssize)n, NULL));
+	g_free(path);
+}
+
 static vigil_engine *eng(void)
 {
 	return tu_engine(NULL, NULL);
@@ -167,6 +180,7 @@ static void test_jse_encoded(void **state)
 	const char *txt;
 
 	(void)state;
+	seed_out("script-encoded.jse", file, strlen(file));
 	expect(s, "script.encoded_script", "invoice.jse", "T1027,T1059.007");
 	txt = child_text(s, "invoice.jse/decoded.js");
 	assert_memory_equal(txt, plain, strlen(plain));
@@ -329,6 +343,7 @@ static void test_batch(void **state)
 	long i;
 
 	(void)state;
+	seed_out("script-setup.bat", bat, strlen(bat));
 	s = scan_named(e, bat, "setup.bat");
 	expect(s, "script.downloader", "setup.bat", "T1105,T1059.003");
 	expect(s, "script.lolbin", "setup.bat", "T1105");

@@ -438,6 +438,8 @@ static bool lnk_in(const char *s, const char *const *list)
 static const char *const lnk_exec_exts[] = {"exe", "com", "bat", "cmd", "vbs", "vbe",
                                             "js",  "jse", "wsf", "hta", "ps1", "scr",
                                             "pif", "cpl", "msi", "dll", NULL};
+static const char *const lnk_script_exts[] = {"bat", "cmd", "vbs", "vbe", "js",
+                                              "jse", "wsf", "hta", "ps1", NULL};
 static const char *const lnk_doc_exts[] = {
         "pdf", "doc", "docx", "xls",  "xlsx", "ppt", "pptx", "rtf", "txt", "jpg", "jpeg", "png",
         "gif", "bmp", "htm",  "html", "odt",  "zip", "rar",  "7z",  "csv", "mp4", "ico",  NULL};
@@ -553,7 +555,9 @@ static void lnk_judge(vigil_scan *s, vigil_object *o, struct lnk *l)
 		g_snprintf(attack, sizeof attack, "T1204.002,%s", tool->attack);
 		ahelp_finding(s, o, F_LNK_COMMAND, attack, "%s", (const char *)ev.data);
 	}
-	if ((l->show == 7 && (tool != NULL || has_args)) ||
+	/* users minimise ordinary programs too; a minimised interpreter or
+	 * script is what hides a command */
+	if ((l->show == 7 && (tool != NULL || lnk_in(lnk_ext(base), lnk_script_exts))) ||
 	    (tool != NULL && strncmp(tool->name, "pow", 3) == 0 && lnk_ps_hidden(args)) ||
 	    (tool != NULL && strcmp(tool->name, "pwsh") == 0 && lnk_ps_hidden(args)))
 		ahelp_finding(s, o, F_LNK_HIDDEN, NULL, "%s; %s",
