@@ -1002,8 +1002,8 @@ static void test_lying_headers(void **state)
 	}
 	/* a PE signature and nothing after it: a stub, reported as info */
 	{
-		static const uint8_t stub[0x100] = {'M', 'Z', [0x3c] = 0x80, [0x80] = 'P',
-		                                    [0x81] = 'E'};
+		static const uint8_t stub[0x100] = {'M',
+		                                    'Z', [0x3c] = 0x80, [0x80] = 'P', [0x81] = 'E'};
 
 		s = tu_scan(e, stub, sizeof stub, "sample.exe");
 		expect(s, "pe.incomplete", NULL);
