@@ -1108,8 +1108,11 @@ static bool pe_rule_fires(const struct pe_rule *r, const struct pe_hits *h)
 /* "a, b" without repeats, bounded */
 static void pe_list_add(vbuf *b, const char *item)
 {
-	size_t l = strlen(item);
+	size_t l;
 
+	if (item == NULL)
+		return;
+	l = strlen(item);
 	if (b->len > 0) {
 		const char *s = (const char *)b->data;
 		const char *at = g_strstr_len(s, (gssize)b->len, item);
