@@ -34,6 +34,9 @@ extern const analyzer office_dde_analyzer;
 extern const analyzer office_link_analyzer;
 extern const analyzer office_package_analyzer;
 extern const analyzer delivery_analyzer;
+extern const analyzer pe_analyzer;
+extern const analyzer lnk_analyzer;
+extern const analyzer script_analyzer;
 
 static const extractor *const extractors[] = {
         &mime_extractor,
@@ -65,6 +68,9 @@ static const analyzer *const analyzers[] = {
         &office_link_analyzer,    /* remote templates, external objects */
         &office_package_analyzer, /* programs in OLE packages */
         &delivery_analyzer,       /* images, archives and OneNote carrying programs */
+        &pe_analyzer,             /* Windows programs: structure, packing, capabilities */
+        &lnk_analyzer,            /* shortcuts: what they run */
+        &script_analyzer,         /* PowerShell, VBScript, JScript, batch, HTA */
         NULL,
 };
 
