@@ -17,6 +17,7 @@
 #ifndef VIGIL_VIGIL_H
 #define VIGIL_VIGIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -138,6 +139,13 @@ typedef enum vigil_direction {
 	VIGIL_DIR_OUTBOUND = 2
 } vigil_direction;
 VIGIL_API vigil_err vigil_scan_set_direction(vigil_scan *s, vigil_direction d);
+
+/* What the input is, when the caller knows better than its first bytes
+ * (a gateway always scans a message: "email"). Any type name that
+ * `vigil scan --json` reports ("email", "zip", "pdf", ...); VIGIL_EINVAL for
+ * an unknown one. NULL goes back to detecting the type. */
+VIGIL_API vigil_err vigil_scan_set_type(vigil_scan *s, const char *type);
+VIGIL_API bool vigil_type_known(const char *type);
 
 /* Optional SMTP envelope, used by sender/domain indicators. */
 VIGIL_API vigil_err vigil_scan_set_envelope_from(vigil_scan *s, const char *addr);

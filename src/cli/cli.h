@@ -33,6 +33,7 @@ struct engine_opts {
 	int nuser_opts;
 	bool no_default_rules;
 	vigil_direction direction;
+	const char *type; /* --type: what every input is; NULL: detect */
 	vigil_config *cfg;
 };
 /* Handles one engine option; returns 1 if it took the option (and its value

@@ -96,6 +96,7 @@ int cmd_extract(int argc, char **argv)
 	        {"option", required_argument, NULL, 1005},
 	        {"options", required_argument, NULL, 1006},
 	        {"direction", required_argument, NULL, 1007},
+	        {"type", required_argument, NULL, 1008},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -156,6 +157,7 @@ int cmd_extract(int argc, char **argv)
 	}
 	s = vigil_scan_new(eng, VIGIL_SCAN_KEEP_DATA);
 	vigil_scan_set_direction(s, eo.direction);
+	vigil_scan_set_type(s, eo.type);
 	if (vigil_scan_buffer(s, data, len, msg) != VIGIL_OK)
 		goto out;
 	manifest = report_json(s, msg);

@@ -19,6 +19,7 @@ struct scan_job {
 	struct input_list *in;
 	bool json, verbose, quiet, progress;
 	vigil_direction direction;
+	const char *type;
 	size_t max_bytes;
 	gint next;
 	pthread_mutex_t lock;
@@ -64,6 +65,8 @@ static void scan_one(struct scan_job *j, const struct input *in)
 	}
 	s = vigil_scan_new(j->eng, 0);
 	vigil_scan_set_direction(s, j->direction);
+	/* a message cut out of an mbox is a message, whatever its first bytes */
+	vigil_scan_set_type(s, j->type != NULL ? j->type : in->len >= 0 ? "email" : NULL);
 	rc = vigil_scan_buffer(s, data, len, in->path);
 	g_free(data);
 	pthread_mutex_lock(&j->lock);
@@ -149,6 +152,7 @@ int cmd_scan(int argc, char **argv)
 	        {"option", required_argument, NULL, 1005},
 	        {"options", required_argument, NULL, 1006},
 	        {"direction", required_argument, NULL, 1007},
+	        {"type", required_argument, NULL, 1008},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -217,6 +221,7 @@ int cmd_scan(int argc, char **argv)
 		inputs_add_arg(&in, argv[i]);
 	j.in = &in;
 	j.direction = eo.direction;
+	j.type = eo.type;
 	/* one byte over the limit lets the engine see and report the truncation */
 	j.max_bytes = (size_t)vigil_config_get_limit(eo.cfg, VIGIL_LIMIT_OBJECT_BYTES) + 1;
 	j.progress = !no_progress && isatty(2) && in.n > 1;

@@ -134,6 +134,16 @@ int engine_opt(struct engine_opts *eo, int opt, const char *arg)
 			return -1;
 		}
 		return 1;
+	case 1008:
+		if (!vigil_type_known(arg)) {
+			fprintf(stderr,
+			        "vigil: --type %s: not a type vigil knows (email, zip, pdf, "
+			        "ole2, ... as `vigil scan --json` reports them)\n",
+			        arg);
+			return -1;
+		}
+		eo->type = arg;
+		return 1;
 	case 1004:
 		if (strcmp(arg, "vi") == 0)
 			cli_set_lang(VIGIL_LANG_VI);
@@ -162,6 +172,8 @@ const char *engine_opts_help(void)
 	       "      --options FILE       analyzer options as KEY = VALUE lines\n"
 	       "      --direction inbound|outbound  the message's direction (outbound enables\n"
 	       "                           the data-loss checks)\n"
+	       "      --type TYPE          what every input is (e.g. email), whatever its\n"
+	       "                           first bytes look like; mbox messages are email\n"
 	       "      --lang vi|en         language of the output (default: from "
 	       "VIGIL_LANG/LANG)\n";
 }

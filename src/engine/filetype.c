@@ -339,6 +339,43 @@ static bool vhd_footer(const uint8_t *p, size_t n, size_t off)
 	       at(p, n, off + 60, "\0\0\0", 3) && p[off + 63] >= 2 && p[off + 63] <= 4;
 }
 
+/*
+ * Signatures an attacker can place inside a message (a tar checksum, a word
+ * at a fixed offset, "%PDF-" within the first KiB): tried after the message
+ * test, and again on messages to find polyglots (ftype_polyglot).
+ */
+static const char *detect_weak(const uint8_t *p, size_t n)
+{
+	size_t off;
+
+	if (at(p, n, 257, "ustar", 5) || tar_checksum_ok(p, n))
+		return "tar";
+	if (at(p, n, 0, "070707", 6) || at(p, n, 0, "070701", 6) || at(p, n, 0, "070702", 6) ||
+	    at(p, n, 0, "\xC7\x71", 2) || at(p, n, 0, "\x71\xC7", 2))
+		return "cpio";
+	if (at(p, n, 0x8001, "CD001", 5) || at(p, n, 0x8801, "CD001", 5) ||
+	    at(p, n, 0x9001, "CD001", 5))
+		return "iso9660";
+	/* UDF without an ISO 9660 bridge: BEA01, then NSR02/NSR03 (ECMA-167) */
+	if (at(p, n, 0x8001, "BEA01", 5) &&
+	    (at(p, n, 0x8801, "NSR0", 4) || at(p, n, 0x9001, "NSR0", 4)))
+		return "udf";
+	{
+		const char *b = boot_sector(p, n);
+
+		if (b != NULL)
+			return b;
+	}
+	if (has_bytes(p, n, 1024, "%PDF-"))
+		return "pdf";
+	(void)skip_ws_ci(p, n, &off);
+	if (starts_ci(p, n, off, "{\\rt"))
+		return "rtf";
+	if (at(p, n, 0, "BM", 2) && n > 26 && p[14] >= 12 && p[15] == 0 && p[16] == 0 && p[17] == 0)
+		return "bmp";
+	return NULL;
+}
+
 static const char *detect(const uint8_t *p, size_t n)
 {
 	size_t off;
@@ -396,35 +433,24 @@ static const char *detect(const uint8_t *p, size_t n)
 		return "jpeg";
 	if (at(p, n, 0, "GIF87a", 6) || at(p, n, 0, "GIF89a", 6))
 		return "gif";
-	if (at(p, n, 257, "ustar", 5) || tar_checksum_ok(p, n))
-		return "tar";
-	if (at(p, n, 0, "070707", 6) || at(p, n, 0, "070701", 6) || at(p, n, 0, "070702", 6) ||
-	    at(p, n, 0, "\xC7\x71", 2) || at(p, n, 0, "\x71\xC7", 2))
-		return "cpio";
-	if (at(p, n, 0x8001, "CD001", 5) || at(p, n, 0x8801, "CD001", 5) ||
-	    at(p, n, 0x9001, "CD001", 5))
-		return "iso9660";
-	/* UDF without an ISO 9660 bridge: BEA01, then NSR02/NSR03 (ECMA-167) */
-	if (at(p, n, 0x8001, "BEA01", 5) &&
-	    (at(p, n, 0x8801, "NSR0", 4) || at(p, n, 0x9001, "NSR0", 4)))
-		return "udf";
-	{
-		const char *b = boot_sector(p, n);
-
-		if (b != NULL)
-			return b;
-	}
-	if (has_bytes(p, n, 1024, "%PDF-"))
+	/* a PDF reader also finds a header further in, but only offset 0 is
+	 * strong: a message with "%PDF-" in its Subject is still a message */
+	if (at(p, n, 0, "%PDF-", 5))
 		return "pdf";
-	(void)skip_ws_ci(p, n, &off);
-	if (starts_ci(p, n, off, "{\\rt"))
-		return "rtf";
-	if (at(p, n, 0, "BM", 2) && n > 26 && p[14] >= 12 && p[15] == 0 && p[16] == 0 && p[17] == 0)
-		return "bmp";
-	/* before the text test: a NUL byte in a body (UTF-16 text, a binary
-	 * part) must not keep a message from being parsed as one */
+	/* before the weak signatures below (a checksum, a word at an offset, a
+	 * marker within the first KiB): an attacker controls the first bytes of
+	 * a message, and a message typed "tar" would not be parsed as mail.
+	 * Before the text test: a NUL byte in a body (UTF-16 text, a binary
+	 * part) must not keep a message from being parsed as one. */
 	if (is_email(p, n))
 		return "email";
+	{
+		const char *w = detect_weak(p, n);
+
+		if (w != NULL)
+			return w;
+	}
+	(void)skip_ws_ci(p, n, &off);
 	if (n >= 1024 && n % 512 == 0 && vhd_footer(p, n, n - 512))
 		return "vhd";
 	if (partition_table(p, n))
@@ -508,6 +534,26 @@ const char *ftype_detect(const uint8_t *p, size_t n, const char **mime)
 			*mime = "application/octet-stream";
 	}
 	return t;
+}
+
+const char *ftype_known(const char *type)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+		if (strcmp(types[i].type, type) == 0)
+			return g_intern_string(types[i].type);
+	return NULL;
+}
+
+const char *ftype_polyglot(const uint8_t *p, size_t n, const char *type)
+{
+	const char *w;
+
+	if (type == NULL || strcmp(type, "email") != 0 || !is_email(p, n))
+		return NULL;
+	w = detect_weak(p, n);
+	if (w == NULL || !ftype_is_container(w))
+		return NULL;
+	return g_intern_string(w);
 }
 
 bool ftype_is_executable(const char *type)

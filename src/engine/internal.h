@@ -122,6 +122,7 @@ struct vigil_scan {
 	vigil_verdict verdict;
 	void *yara_scanner; /* YR_SCANNER*, created lazily */
 	vigil_direction direction;
+	const char *root_type; /* interned; NULL: detect */
 	GHashTable *notes;    /* analyzer state for the whole scan: key -> value */
 	GPtrArray *passwords; /* candidate archive passwords found in the message */
 	GHashTable *password_seen;
@@ -183,6 +184,11 @@ void vscan_fact(vigil_scan *s, vigil_fact f, const char *value);
 
 /* filetype.c */
 const char *ftype_detect(const uint8_t *p, size_t n, const char **mime);
+/* for a message that another weak signature also fits (a tar checksum, an
+ * ISO 9660 volume at 32 KiB, "%PDF-" in the first KiB): that other type */
+/* the interned name if `type` is one ftype_detect can return, else NULL */
+const char *ftype_known(const char *type);
+const char *ftype_polyglot(const uint8_t *p, size_t n, const char *type);
 bool ftype_is_executable(const char *type);
 bool ftype_is_container(const char *type);
 

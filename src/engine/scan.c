@@ -141,6 +141,21 @@ vigil_err vigil_scan_set_direction(vigil_scan *s, vigil_direction d)
 	return VIGIL_OK;
 }
 
+bool vigil_type_known(const char *type)
+{
+	return type != NULL && ftype_known(type) != NULL;
+}
+
+vigil_err vigil_scan_set_type(vigil_scan *s, const char *type)
+{
+	const char *t = NULL;
+
+	if (s == NULL || (type != NULL && (t = ftype_known(type)) == NULL))
+		return VIGIL_EINVAL;
+	s->root_type = t;
+	return VIGIL_OK;
+}
+
 void *vscan_note(vigil_scan *s, const char *key)
 {
 	struct note *n = g_hash_table_lookup(s->notes, key);
@@ -331,6 +346,26 @@ static void release_data(vigil_scan *s, vigil_object *o)
 	o->borrowed = false;
 }
 
+static void second_view(vigil_scan *s, vigil_object *o, const char *type)
+{
+	const char *first = o->type;
+	const analyzer *const *an;
+	const extractor *ex;
+
+	vfinding_add(s, o, F_CONTENT_POLYGLOT, "the message is also a valid %s", type);
+	o->type = type;
+	for (an = registry_analyzers(); *an != NULL && !vscan_should_stop(s, o); an++)
+		if (!(*an)->after && type_in(o->type, (*an)->types))
+			(*an)->analyze(s, o);
+	ex = registry_extractor_for(o->type);
+	if (ex != NULL && !vscan_should_stop(s, o))
+		ex->extract(s, o);
+	for (an = registry_analyzers(); *an != NULL && !s->stopped; an++)
+		if ((*an)->after && type_in(o->type, (*an)->types))
+			(*an)->analyze(s, o);
+	o->type = first;
+}
+
 static void process(vigil_scan *s, vigil_object *o)
 {
 	const analyzer *const *an;
@@ -361,6 +396,14 @@ static void process(vigil_scan *s, vigil_object *o)
 	for (an = registry_analyzers(); *an != NULL; an++)
 		if ((*an)->after && type_in(o->type, (*an)->types))
 			(*an)->analyze(s, o);
+	/* a message that is also a tar, an ISO image or a PDF: read it both
+	 * ways, so what one reader sees cannot hide from the other */
+	{
+		const char *poly = ftype_polyglot(o->data, o->len, o->type);
+
+		if (poly != NULL)
+			second_view(s, o, poly);
+	}
 }
 
 int vscan_emit(vigil_scan *s, vigil_object *parent, vchild *c)
@@ -441,7 +484,7 @@ static vigil_err scan_buffer(vigil_scan *s, const void *data, size_t len, const 
 
 vigil_err vigil_scan_buffer(vigil_scan *s, const void *data, size_t len, const char *name)
 {
-	return scan_buffer(s, data, len, name, NULL);
+	return scan_buffer(s, data, len, name, s != NULL ? s->root_type : NULL);
 }
 
 vigil_err vscan_buffer_typed(vigil_scan *s, const void *data, size_t len, const char *name,

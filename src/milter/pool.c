@@ -300,6 +300,9 @@ static void worker_serve(int c, vigil_engine *eng, unsigned timeout_s)
 		json_array_foreach(rcpts, i, r) if (json_is_string(r))
 		        vigil_scan_add_envelope_rcpt(s, json_string_value(r));
 	}
+	/* a gateway scans messages: no signature in the first bytes (a tar
+	 * checksum in the Subject) may turn one into something else */
+	vigil_scan_set_type(s, "email");
 	if (vigil_scan_buffer(s, map != MAP_FAILED ? map : (const void *)"", size,
 	                      json_string_value(json_object_get(env, "name"))) != VIGIL_OK) {
 		out = error_json("the engine failed on this message");

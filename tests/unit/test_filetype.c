@@ -87,6 +87,46 @@ static void text_kinds(void **state)
 	assert_string_equal(T("\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f"), "binary");
 }
 
+/* A weak signature in the first bytes of a message (which the sender writes)
+ * must not stop it being read as a message; the other reading is kept as a
+ * polyglot. Before the fix, "%PDF-" in a Subject made the message a PDF and
+ * its attachments were never unpacked. */
+static void messages_win_over_weak_signatures(void **state)
+{
+	static const char pdfsubj[] = "From: a@b.example\nTo: c@d.example\n"
+	                              "Subject: %PDF-1.7 report\n\nbody\n";
+	static const char plain[] = "From: a@b.example\nTo: c@d.example\nSubject: hi\n\nbody\n";
+	char tarmsg[1024];
+	size_t n;
+
+	(void)state;
+	assert_string_equal(t(pdfsubj, sizeof pdfsubj - 1), "email");
+	assert_string_equal(ftype_polyglot((const uint8_t *)pdfsubj, sizeof pdfsubj - 1, "email"),
+	                    "pdf");
+	assert_null(ftype_polyglot((const uint8_t *)plain, sizeof plain - 1, "email"));
+	/* only messages get a second reading */
+	assert_null(ftype_polyglot((const uint8_t *)pdfsubj, sizeof pdfsubj - 1, "text"));
+	/* "ustar" at offset 257, inside a header field */
+	n = (size_t)snprintf(tarmsg, sizeof tarmsg,
+	                     "From: a@b.example\nTo: c@d.example\nSubject: ");
+	memset(tarmsg + n, 'x', 257 - n);
+	memcpy(tarmsg + 257, "ustar more\n\nbody\n", 18);
+	assert_string_equal(t(tarmsg, 257 + 18), "email");
+	assert_string_equal(ftype_polyglot((const uint8_t *)tarmsg, 257 + 18, "email"), "tar");
+	/* a PDF header later than offset 0 in something that is not a message */
+	assert_string_equal(T("garbage line\n%PDF-1.4\n1 0 obj"), "pdf");
+}
+
+static void type_names(void **state)
+{
+	(void)state;
+	assert_true(vigil_type_known("email"));
+	assert_true(vigil_type_known("zip"));
+	assert_false(vigil_type_known("nonsense"));
+	assert_false(vigil_type_known(NULL));
+	assert_string_equal(ftype_known("pdf"), "pdf");
+}
+
 static void executables_and_containers(void **state)
 {
 	(void)state;
@@ -106,6 +146,8 @@ int main(void)
 	        cmocka_unit_test(tar_by_magic_and_checksum),
 	        cmocka_unit_test(text_kinds),
 	        cmocka_unit_test(executables_and_containers),
+	        cmocka_unit_test(messages_win_over_weak_signatures),
+	        cmocka_unit_test(type_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

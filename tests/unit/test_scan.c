@@ -100,6 +100,47 @@ static void eicar_in_attachment_is_malicious(void **state)
 	vigil_engine_unref(e);
 }
 
+/* The sender writes the first bytes of a message: "%PDF-" in the Subject or
+ * "ustar" at offset 257 used to make vigil read the message as a PDF or a tar
+ * and never unpack the attachment (EICAR came out clean). */
+static void weak_signature_in_headers_does_not_hide_attachment(void **state)
+{
+	vigil_engine *e = tu_engine(rules, NULL);
+	char *m = message_with_attachment("x.bin", eicar);
+	char *pdf = g_strdup_printf("Subject: %%PDF-1.7 invoice\r\n%s", m);
+	char *tar;
+	vigil_scan *s;
+
+	(void)state;
+	s = tu_scan_str(e, pdf);
+	assert_string_equal(vigil_object_type(vigil_scan_object(s, 0)), "email");
+	assert_true(tu_finding(s, "yara.EICAR_Test") >= 0);
+	assert_true(tu_finding(s, "content.polyglot") >= 0);
+	assert_int_equal(vigil_scan_verdict(s), VIGIL_MALICIOUS);
+	vigil_scan_free(s);
+
+	tar = g_strdup_printf("X-Pad: %0*d\r\n%s", 300, 0, m); /* 257 lies in the pad */
+	memcpy(tar + 257, "ustar", 5);
+	s = tu_scan_str(e, tar);
+	assert_string_equal(vigil_object_type(vigil_scan_object(s, 0)), "email");
+	assert_true(tu_finding(s, "yara.EICAR_Test") >= 0);
+	assert_true(tu_finding(s, "content.polyglot") >= 0);
+	assert_int_equal(vigil_scan_verdict(s), VIGIL_MALICIOUS);
+	vigil_scan_free(s);
+
+	/* the caller may say what the input is: a gateway always scans mail */
+	s = vigil_scan_new(e, 0);
+	assert_int_equal(vigil_scan_set_type(s, "nonsense"), VIGIL_EINVAL);
+	assert_int_equal(vigil_scan_set_type(s, "email"), VIGIL_OK);
+	assert_int_equal(vigil_scan_buffer(s, "plain words, no headers", 23, NULL), VIGIL_OK);
+	assert_string_equal(vigil_object_type(vigil_scan_object(s, 0)), "email");
+	vigil_scan_free(s);
+	g_free(tar);
+	g_free(pdf);
+	g_free(m);
+	vigil_engine_unref(e);
+}
+
 static void clean_message_is_clean(void **state)
 {
 	vigil_engine *e = tu_engine(rules, NULL);
@@ -327,6 +368,7 @@ int main(void)
 	        cmocka_unit_test(tree_paths_hashes_and_facts),
 	        cmocka_unit_test(eicar_in_attachment_is_malicious),
 	        cmocka_unit_test(clean_message_is_clean),
+	        cmocka_unit_test(weak_signature_in_headers_does_not_hide_attachment),
 	        cmocka_unit_test(severity_override_applies),
 	        cmocka_unit_test(bad_rules_fail_with_message),
 	        cmocka_unit_test(depth_limit_is_a_finding),
