@@ -470,6 +470,7 @@ sendmail = $SENDMAIL
 rules = ${VIGIL_RULES:-$TOP/rules/default}
 indicators = $TOP/rules/indicators.txt;$TOP/rules/samples/iocs.txt
 rule_severity = $TOP/rules/severity.conf
+options = $TOP/rules/options.conf
 limit.time_ms = 30000
 
 [analyzers]

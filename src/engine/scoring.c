@@ -87,7 +87,7 @@ static const struct combo combos[] = {
          VIGIL_SEV_CRITICAL,
          "T1566.002,T1598.003",
          {"link.lookalike_domain|link.idn_homograph|sender.*lookalike*",
-          "link.credential*|html.password*|link.form*", NULL},
+          "link.form_password|link.form_external|pdf.submitform", NULL},
          "A lookalike domain collects credentials",
          "Tên miền nhái thu thập thông tin đăng nhập"},
 };

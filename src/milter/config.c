@@ -387,6 +387,14 @@ int config_load(const char *path, struct milter_config *c, char **err)
 	c->engine.rules = get_list(kf, "engine", "rules", NULL);
 	c->engine.indicators = get_list(kf, "engine", "indicators", NULL);
 	c->engine.rule_severity = get_str(kf, "engine", "rule_severity", NULL);
+	c->engine.option_files = get_list(kf, "engine", "options", NULL);
+	for (char **f = c->engine.option_files; *f != NULL; f++)
+		if (access(*f, R_OK) != 0) {
+			*err = g_strdup_printf("[engine] options: %s: %s; give a readable "
+			                       "KEY = VALUE file (docs/analyzers.md) or remove it",
+			                       *f, g_strerror(errno));
+			goto out;
+		}
 	for (int l = 0; l < VIGIL_LIMIT__COUNT; l++) {
 		char key[64];
 
@@ -459,6 +467,7 @@ void config_free(struct milter_config *c)
 	g_strfreev(c->engine.indicators);
 	g_free(c->engine.rule_severity);
 	g_strfreev(c->engine.options);
+	g_strfreev(c->engine.option_files);
 	if (c->internal_nets)
 		g_array_free(c->internal_nets, TRUE);
 	g_strfreev(c->internal_domains);

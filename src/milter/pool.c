@@ -154,6 +154,10 @@ vigil_config *pool_engine_config(const struct pool_engine_cfg *e)
 	for (int l = 0; l < VIGIL_LIMIT__COUNT; l++)
 		if (e->limits[l] != 0)
 			vigil_config_set_limit(cfg, (vigil_limit)l, e->limits[l]);
+	/* files first, so that [analyzers] keys win over them (checked readable
+	 * when the configuration was read) */
+	for (char **f = e->option_files; f != NULL && *f != NULL; f++)
+		(void)vigil_config_load_options(cfg, *f);
 	for (char **o = e->options; o != NULL && *o != NULL; o++) {
 		char *eq = strchr(*o, '=');
 

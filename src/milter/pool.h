@@ -34,6 +34,7 @@ struct pool_engine_cfg {
 	char **indicators; /* NULL-terminated */
 	char *rule_severity;
 	uint64_t limits[VIGIL_LIMIT__COUNT]; /* 0: the engine's default */
+	char **option_files;                 /* [engine] options: KEY = VALUE files, loaded first */
 	char **options; /* "key=value", NULL-terminated; [analyzers] of the config */
 };
 

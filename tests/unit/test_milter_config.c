@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "milter/config.h"
+#include "milter/pool.h"
 
 static char *write_conf(const char *text)
 {
@@ -102,6 +103,65 @@ static void mistakes_are_named(void **state)
 	config_free(&c);
 }
 
+static bool lookalike_found(const struct milter_config *c, const char *from)
+{
+	vigil_config *vc = pool_engine_config(&c->engine);
+	vigil_engine *e = NULL;
+	vigil_scan *s;
+	char *msg =
+	        g_strdup_printf("From: <%s>\r\nTo: a@b.example\r\nSubject: x\r\n\r\nhi\r\n", from);
+	bool hit = false;
+
+	assert_int_equal(vigil_engine_new(vc, &e, NULL), VIGIL_OK);
+	vigil_config_free(vc);
+	s = vigil_scan_new(e, 0);
+	assert_int_equal(vigil_scan_buffer(s, msg, strlen(msg), NULL), VIGIL_OK);
+	for (size_t i = 0; i < vigil_scan_finding_count(s); i++)
+		if (strcmp(vigil_finding_id(vigil_scan_finding(s, i)), "sender.lookalike_domain") ==
+		    0)
+			hit = true;
+	vigil_scan_free(s);
+	vigil_engine_unref(e);
+	g_free(msg);
+	return hit;
+}
+
+/* [engine] options loads KEY = VALUE files (rules/options.conf), then the
+ * [analyzers] keys; an unreadable file is named at start, not ignored */
+static void option_files_then_analyzer_keys(void **state)
+{
+	struct milter_config c;
+	char *err = NULL;
+	char *opts = write_conf("# agency domains\nprotected_domains = bhxh.gov.vn\n");
+	char *conf = g_strdup_printf("[engine]\noptions = %s\n", opts);
+	char *conf2 = g_strdup_printf("[engine]\noptions = %s\n[analyzers]\n"
+	                              "protected_domains = vss.gov.vn\n",
+	                              opts);
+
+	(void)state;
+	assert_int_equal(load(conf, &c, &err), 0);
+	assert_true(lookalike_found(&c, "vanthu@bhxh-gov.vn"));
+	assert_false(lookalike_found(&c, "vanthu@vss-gov.vn"));
+	config_free(&c);
+	/* list options add up: the file's domain and the [analyzers] one */
+	assert_int_equal(load(conf2, &c, &err), 0);
+	assert_true(lookalike_found(&c, "vanthu@bhxh-gov.vn"));
+	assert_true(lookalike_found(&c, "vanthu@vss-gov.vn"));
+	config_free(&c);
+	/* without the file nothing is protected */
+	assert_int_equal(load("[milter]\n", &c, &err), 0);
+	assert_false(lookalike_found(&c, "vanthu@bhxh-gov.vn"));
+	config_free(&c);
+	assert_int_not_equal(load("[engine]\noptions = /nonexistent/options.conf\n", &c, &err), 0);
+	assert_non_null(strstr(err, "/nonexistent/options.conf"));
+	g_free(err);
+	config_free(&c);
+	unlink(opts);
+	g_free(opts);
+	g_free(conf);
+	g_free(conf2);
+}
+
 static void internal_networks(void **state)
 {
 	struct milter_config c;
@@ -133,6 +193,7 @@ int main(void)
 	        cmocka_unit_test(strongest_rule_wins),
 	        cmocka_unit_test(mistakes_are_named),
 	        cmocka_unit_test(internal_networks),
+	        cmocka_unit_test(option_files_then_analyzer_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
