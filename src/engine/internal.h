@@ -123,8 +123,8 @@ struct vigil_scan {
 	void *yara_scanner; /* YR_SCANNER*, created lazily */
 	vigil_direction direction;
 	const char *root_type; /* interned; NULL: detect */
-	GHashTable *notes;    /* analyzer state for the whole scan: key -> value */
-	GPtrArray *passwords; /* candidate archive passwords found in the message */
+	GHashTable *notes;     /* analyzer state for the whole scan: key -> value */
+	GPtrArray *passwords;  /* candidate archive passwords found in the message */
 	GHashTable *password_seen;
 };
 

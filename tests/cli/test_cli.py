@@ -235,6 +235,23 @@ def test_inputs(t):
     C.check([x["path"] for x in reps] == [one] and reps[0]["verdict"] == "malicious",
             "mbox: a single message with a From_ line is one input", r.out[:300])
 
+    # --type: the caller knows what the input is
+    body = eicar_msg("typed")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    plain = write(os.path.join(t, "typed", "no-headers.txt"), b"Xin chao\n\n" + body)
+    r, reps = scan_json([plain])
+    C.check(reps and reps[0]["objects"][0]["type"] != "email",
+            "--type: without it, text before the headers is not a message",
+            json.dumps(reps[0]["objects"][0]) if reps else r.err)
+    r, reps = scan_json(["--type", "email", plain])
+    C.check(reps and reps[0]["objects"][0]["type"] == "email",
+            "--type email: the input is read as a message whatever its first bytes",
+            json.dumps(reps[0]["objects"][:2]) if reps else r.err)
+    r = vtest.run(["scan", "--type", "nonsense", plain])
+    C.check(r.rc == 2 and "nonsense" in r.err and "email" in r.err,
+            "--type: an unknown type exits 2 and lists some known ones", r.err)
+
 
 # ---------------------------------------------------------------- help, language
 
