@@ -125,6 +125,7 @@ struct vigil_scan {
 	const char *root_type; /* interned; NULL: detect */
 	GHashTable *notes;     /* analyzer state for the whole scan: key -> value */
 	GPtrArray *passwords;  /* candidate archive passwords found in the message */
+	GPtrArray *pw_pending; /* messages not read for passwords yet (password.c) */
 	GHashTable *password_seen;
 };
 
@@ -242,7 +243,9 @@ void vscan_note_set(vigil_scan *s, const char *key, void *value, GDestroyNotify 
 
 /* candidate passwords for encrypted archives (bounded; duplicates ignored) */
 void vscan_password_add(vigil_scan *s, const char *pw);
-const GPtrArray *vscan_passwords(const vigil_scan *s);
+/* the candidates, after reading the messages deferred so far (password.c) */
+const GPtrArray *vscan_passwords(vigil_scan *s);
+void vscan_passwords_collect(vigil_scan *s);
 
 /* header of an email object, decoded (first of that name), or NULL */
 const char *vobj_header(const vigil_object *o, const char *name);

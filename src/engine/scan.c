@@ -87,6 +87,8 @@ void vigil_scan_free(vigil_scan *s)
 	g_hash_table_destroy(s->notes);
 	g_hash_table_destroy(s->password_seen);
 	g_ptr_array_unref(s->passwords);
+	if (s->pw_pending != NULL)
+		g_ptr_array_unref(s->pw_pending);
 	g_ptr_array_unref(s->objs);
 	g_ptr_array_unref(s->findings);
 	for (int i = 0; i < VIGIL_FACT__COUNT; i++) {
@@ -187,8 +189,9 @@ void vscan_password_add(vigil_scan *s, const char *pw)
 	g_hash_table_add(s->password_seen, c);
 }
 
-const GPtrArray *vscan_passwords(const vigil_scan *s)
+const GPtrArray *vscan_passwords(vigil_scan *s)
 {
+	vscan_passwords_collect(s);
 	return s->passwords;
 }
 

@@ -33,6 +33,12 @@ char *vstr_printable(const uint8_t *p, size_t n, size_t maxlen)
 	size_t i = 0;
 	char *r;
 
+	/* most headers and names are plain printable ASCII: one copy */
+	while (i < n && i < maxlen && p[i] >= 0x20 && p[i] < 0x7f)
+		i++;
+	if (i == n || i == maxlen)
+		return g_strndup((const char *)p, i);
+	i = 0;
 	vbuf_init(&b, maxlen);
 	while (i < n) {
 		uint8_t c = p[i];
@@ -41,8 +47,15 @@ char *vstr_printable(const uint8_t *p, size_t n, size_t maxlen)
 		bool ok;
 
 		if (c >= 0x20 && c < 0x7f) {
-			ok = put(&b, &c, 1);
-			i++;
+			size_t j = i + 1, room = b.max - b.len;
+
+			while (j < n && p[j] >= 0x20 && p[j] < 0x7f)
+				j++;
+			/* ASCII may be cut anywhere: keep what fits */
+			ok = j - i <= room;
+			if (!put(&b, p + i, ok ? j - i : room))
+				ok = false;
+			i = j;
 		} else if (c >= 0x80) {
 			size_t avail = n - i < 8 ? n - i : 8;
 			gunichar u = g_utf8_get_char_validated((const char *)p + i, (gssize)avail);

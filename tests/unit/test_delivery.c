@@ -335,7 +335,7 @@ static vigil_scan *scan_bytes(vigil_engine *e, const GByteArray *b, const char *
 
 /* ---- passwords: the candidates ---- */
 
-static bool has_candidate(const vigil_scan *s, const char *pw)
+static bool has_candidate(vigil_scan *s, const char *pw)
 {
 	const GPtrArray *c = vscan_passwords(s);
 
@@ -493,6 +493,53 @@ static void password_in_body_after_attachment(void **state)
 	check_opened(s, "1:CongVan.zip");
 	vigil_scan_free(s);
 	g_byte_array_unref(z);
+	vigil_engine_unref(e);
+}
+
+/* passwords are read only when an encrypted archive turns up: the messages
+ * around it must still be there to read (a forwarded message carries the
+ * zip, the forwarding text gives the password, and the other way round) */
+static char *forwarded(char *inner_mail)
+{
+	char **bits = g_strsplit(inner_mail, "BND", -1);
+	char *inner = g_strjoinv("INNER", bits);
+	char *part = g_strdup_printf("Content-Type: message/rfc822\r\n\r\n%s", inner);
+
+	g_strfreev(bits);
+	g_free(inner);
+	g_free(inner_mail);
+	return part;
+}
+
+static void password_outside_forwarded_message(void **state)
+{
+	vigil_engine *e = tu_engine(rule, NULL);
+	GByteArray *z = payload_zip("zip:encryption=zipcrypt", PASSWORD);
+	char *inner_parts[] = {text_part("plain", "Xem tệp."),
+	                       attachment("CongVan.zip", "application/zip", z), NULL};
+	char *parts[] = {text_part("plain", "Chuyển tiếp. Mật khẩu: " PASSWORD),
+	                 forwarded(mail("Công văn", inner_parts)), NULL};
+	vigil_scan *s = scan_mail(e, mail("Fwd: Công văn", parts));
+	char *z2 = g_strdup_printf("zip:encryption=zipcrypt");
+	GByteArray *zz = payload_zip(z2, PASSWORD);
+	char *inner2[] = {text_part("plain", "Mật khẩu: " PASSWORD), NULL};
+	char *parts2[] = {forwarded(mail("Công văn", inner2)),
+	                  attachment("CongVan.zip", "application/zip", zz), NULL};
+	vigil_scan *s2;
+
+	(void)state;
+	assert_true(tu_finding(s, "archive.password_found") >= 0);
+	assert_true(tu_finding(s, "yara.Delivery_Payload") >= 0);
+	assert_true(tu_finding(s, "archive.encrypted") < 0);
+	/* the password in the forwarded message, the zip beside it */
+	s2 = scan_mail(e, mail("Fwd", parts2));
+	assert_true(tu_finding(s2, "archive.password_found") >= 0);
+	assert_true(tu_finding(s2, "yara.Delivery_Payload") >= 0);
+	vigil_scan_free(s);
+	vigil_scan_free(s2);
+	g_free(z2);
+	g_byte_array_unref(z);
+	g_byte_array_unref(zz);
 	vigil_engine_unref(e);
 }
 
@@ -1391,6 +1438,7 @@ int main(void)
 	        cmocka_unit_test(zipcrypto_password_in_body),
 	        cmocka_unit_test(aes_password_in_html_only),
 	        cmocka_unit_test(password_in_body_after_attachment),
+	        cmocka_unit_test(password_outside_forwarded_message),
 	        cmocka_unit_test(password_in_subject),
 	        cmocka_unit_test(wrong_password_stays_encrypted),
 	        cmocka_unit_test(mixed_zip_members_once),

@@ -191,15 +191,16 @@ static void vhdr_free(gpointer p)
 /* folded raw value on one line */
 static char *unfold(const char *v)
 {
-	GString *s = g_string_new(NULL);
+	size_t n = strnlen(v, 4 * MAX_KEPT_VALUE), k = 0;
+	char *r = g_malloc((n < MAX_KEPT_VALUE ? n : MAX_KEPT_VALUE) + 1);
 
-	for (const char *p = v; *p && s->len < MAX_KEPT_VALUE; p++) {
-		if (*p == '\r' || *p == '\n')
+	for (size_t i = 0; i < n && k < MAX_KEPT_VALUE; i++) {
+		if (v[i] == '\r' || v[i] == '\n')
 			continue;
-		g_string_append_c(s, *p == '\t' ? ' ' : *p);
+		r[k++] = v[i] == '\t' ? ' ' : v[i];
 	}
-	g_strstrip(s->str);
-	return g_string_free(s, FALSE);
+	r[k] = 0;
+	return g_strstrip(r);
 }
 
 /* the message's own header, for analyzers that run after the extraction */
@@ -1237,9 +1238,11 @@ static void mime_extract(vigil_scan *s, vigil_object *o)
 	if (p.msg != NULL) {
 		message_facts(s, p.msg);
 		keep_headers(o, p.msg);
-		/* archive passwords from the text, before any attachment is
-		 * emitted (a body may follow its zip): password.c */
-		password_collect_message(s, p.msg);
+		/* archive passwords from the text: read only if an encrypted
+		 * archive turns up below (most messages have none, and reading
+		 * every text cost a third of the scan); the whole message is
+		 * parsed, so a body that follows its zip still counts */
+		password_defer(s, p.msg);
 		body = g_mime_message_get_mime_part(p.msg);
 		c.root_body = body;
 		c.root_last = headers_last(GMIME_OBJECT(p.msg));
@@ -1266,6 +1269,8 @@ static void mime_extract(vigil_scan *s, vigil_object *o)
 		g_free(first);
 	}
 out:
+	if (p.msg != NULL)
+		password_forget(s, p.msg);
 	report_anomalies(&c);
 	parse_free(&c, &p);
 	free(c.own);

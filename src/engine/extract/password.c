@@ -583,6 +583,31 @@ static void gather(struct gather *g, GMimeObject *obj, unsigned depth)
 	}
 }
 
+void password_defer(vigil_scan *s, GMimeMessage *m)
+{
+	if (s->pw_pending == NULL)
+		s->pw_pending = g_ptr_array_new_with_free_func(g_object_unref);
+	g_ptr_array_add(s->pw_pending, g_object_ref(m));
+}
+
+void password_forget(vigil_scan *s, GMimeMessage *m)
+{
+	if (s->pw_pending != NULL)
+		(void)g_ptr_array_remove(s->pw_pending, m);
+}
+
+void vscan_passwords_collect(vigil_scan *s)
+{
+	GPtrArray *p = s->pw_pending;
+
+	if (p == NULL || p->len == 0)
+		return;
+	/* outermost first: its text comes before that of attached messages */
+	for (guint i = 0; i < p->len; i++)
+		password_collect_message(s, g_ptr_array_index(p, i));
+	g_ptr_array_set_size(p, 0);
+}
+
 void password_collect_message(vigil_scan *s, GMimeMessage *m)
 {
 	struct gather g = {g_array_new(FALSE, FALSE, sizeof(struct text)), 0, 0};
