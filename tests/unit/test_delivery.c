@@ -191,7 +191,8 @@ static uint32_t crc32_of(const void *p, size_t n)
 static void le(GByteArray *b, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++) {
-		uint8_t c = (uint8_t)(v >> (8 * i));
+		/* past 8 bytes (a 12-byte header field) the value has no more bits */
+		uint8_t c = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
 
 		g_byte_array_append(b, &c, 1);
 	}
