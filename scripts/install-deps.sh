@@ -12,7 +12,7 @@ libcmocka-dev libseccomp-dev zlib1g-dev libpsl-dev
 zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage gcab
 python3 yara clamav
 libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3
-postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks
+postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks curl
 postgresql postgresql-client
 "
 

@@ -22,6 +22,14 @@ void api_org_units(struct http_req *rq, struct http_resp *rs);
 void api_health(struct http_req *rq, struct http_resp *rs);
 
 /* api_incidents.c */
+/*
+ * One gateway message record (JSON) into an alert, grouped into an
+ * incident: the HTTP status it deserves (201 new, 200 duplicate, 400/422
+ * refused, 503 store unavailable), *out the answer or *why the reason
+ * (g_free). Used by POST /api/v1/alerts and by the store feeder.
+ */
+int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                 json_t **out, char **why);
 void api_alerts_post(struct http_req *rq, struct http_resp *rs);
 void api_alerts_list(struct http_req *rq, struct http_resp *rs);
 void api_incidents_list(struct http_req *rq, struct http_resp *rs);

@@ -485,22 +485,16 @@ static int alert_store(store_db *db, void *ctx, char **err)
 	return rc;
 }
 
-void api_alerts_post(struct http_req *rq, struct http_resp *rs)
+int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                 json_t **out, char **why)
 {
-	struct vsrv *srv = rq->ctx;
-	struct alert a = {.srv = srv, .c = rq->auth};
+	struct alert a = {.srv = srv, .c = c};
 	void *arena = NULL;
 	char *err = NULL;
-	int rc;
+	int status;
 
-	if (!access_require(rq, rs, RIGHT_POST_ALERT))
-		return;
-	if (rq->body_len == 0) {
-		http_error(rs, 400, "invalid", "post the gateway's message record as JSON");
-		return;
-	}
 	{
-		char *text = g_strndup(rq->body, rq->body_len);
+		char *text = g_strndup(json, len);
 
 		a.m = store_msg_from_json(text, &arena);
 		g_free(text);
@@ -508,29 +502,31 @@ void api_alerts_post(struct http_req *rq, struct http_resp *rs)
 	/* the record parser leaves absent fields NULL: an alert needs these */
 	if (a.m == NULL || a.m->uid == NULL || a.m->gateway == NULL || a.m->verdict == NULL ||
 	    strlen(a.m->uid) > 64 || strlen(a.m->gateway) > 255) {
-		http_error(rs, 400, "invalid",
-		           "the body is not a message record with uid, gateway and verdict (see "
-		           "docs/store.md for its fields)");
+		*why = g_strdup(
+		        "the body is not a message record with uid, gateway and verdict (see "
+		        "docs/store.md for its fields)");
+		status = 400;
 		goto out;
 	}
 	if (strcmp(a.m->verdict, "suspicious") != 0 && strcmp(a.m->verdict, "malicious") != 0) {
-		http_error(rs, 422, "not_an_alert",
-		           "only suspicious or malicious messages are alerts");
+		*why = g_strdup("only suspicious or malicious messages are alerts");
+		status = 422;
 		goto out;
 	}
-	a.doc = json_loadb(rq->body, rq->body_len, 0, NULL);
+	a.doc = json_loadb(json, len, 0, NULL);
 	a.keys = g_ptr_array_new_with_free_func(g_free);
 	a.units = g_ptr_array_new();
 	alert_keys(&a);
-	rc = store_with(srv->st, 1, alert_store, &a, &err);
-	if (rc != STORE_OK) {
-		store_unavailable(rs, rc, err);
+	if (store_with(srv->st, 1, alert_store, &a, &err) != STORE_OK) {
+		*why = g_strdup(err ? err : "store unavailable");
+		free(err);
+		status = 503;
 		goto out;
 	}
-	http_json(rs, a.duplicate ? 200 : 201,
-	          json_pack("{s:I,s:o,s:b,s:b}", "id", (json_int_t)a.id, "incident",
-	                    a.incident ? json_integer(a.incident) : json_null(), "opened_incident",
-	                    a.opened, "duplicate", a.duplicate));
+	*out = json_pack("{s:I,s:o,s:b,s:b}", "id", (json_int_t)a.id, "incident",
+	                 a.incident ? json_integer(a.incident) : json_null(), "opened_incident",
+	                 a.opened, "duplicate", a.duplicate);
+	status = a.duplicate ? 200 : 201;
 out:
 	if (a.keys)
 		g_ptr_array_unref(a.keys);
@@ -538,6 +534,30 @@ out:
 		g_ptr_array_unref(a.units);
 	json_decref(a.doc);
 	store_msg_free_parsed(a.m, arena);
+	return status;
+}
+
+void api_alerts_post(struct http_req *rq, struct http_resp *rs)
+{
+	json_t *out = NULL;
+	char *why = NULL;
+	int status;
+
+	if (!access_require(rq, rs, RIGHT_POST_ALERT))
+		return;
+	if (rq->body_len == 0) {
+		http_error(rs, 400, "invalid", "post the gateway's message record as JSON");
+		return;
+	}
+	status = alert_ingest(rq->ctx, rq->auth, rq->body, rq->body_len, &out, &why);
+	if (status == 503)
+		http_error(rs, 503, "store_unavailable",
+		           "the database cannot be reached (%s); the gateway will retry", why);
+	else if (status >= 400)
+		http_error(rs, status, status == 422 ? "not_an_alert" : "invalid", "%s", why);
+	else
+		http_json(rs, status, out);
+	g_free(why);
 }
 
 struct list {

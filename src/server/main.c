@@ -24,6 +24,7 @@
 #include "api.h"
 #include "audit.h"
 #include "auth.h"
+#include "feeder.h"
 #include "milter/log.h"
 #include "orgmap.h"
 
@@ -56,6 +57,7 @@ const struct http_route api_routes[] = {
 
 struct conf {
 	char *listen, *db, *org, *web, *cert, *key, *user, *log, *log_level, *admin_file;
+	bool feed;
 	unsigned threads;
 	int64_t session_hours, idle_minutes;
 };
@@ -94,6 +96,9 @@ static int conf_load(const char *path, struct conf *c)
 	c->log = get(kf, "log", "stderr");
 	c->log_level = get(kf, "log_level", "info");
 	c->admin_file = get(kf, "admin_password_file", "/var/lib/vigil/admin-password");
+	v = get(kf, "feed_from_store", "true");
+	c->feed = strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0;
+	g_free(v);
 	v = get(kf, "threads", "4");
 	c->threads = (unsigned)strtoul(v, &end, 10);
 	if (*end != 0 || c->threads == 0 || c->threads > 64) {
@@ -211,6 +216,7 @@ int main(int argc, char **argv)
 	struct conf c = {0};
 	struct vsrv srv = {0};
 	http_server *h = NULL;
+	struct feeder *feed = NULL;
 	sigset_t set;
 	char *err = NULL;
 	int sig, rc = 1;
@@ -269,6 +275,8 @@ int main(int argc, char **argv)
 		goto out;
 	vlog_info("vigild", "listening on %s (port %u), store %s", c.listen, http_port(h),
 	          store_backend(srv.st));
+	if (c.feed)
+		feed = feeder_start(&srv, 1000);
 	sigdelset(&set, SIGPIPE);
 	do {
 		if (sigwait(&set, &sig) != 0)
@@ -277,6 +285,7 @@ int main(int argc, char **argv)
 	vlog_info("vigild", "stopping");
 	rc = 0;
 out:
+	feeder_stop(feed);
 	http_stop(h);
 	store_close(srv.st);
 	orgmap_free(srv.org);

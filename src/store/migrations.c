@@ -246,7 +246,11 @@ static const struct migration migrations[] = {
          " done SMALLINT NOT NULL DEFAULT 0,"
          " created_ms BIGINT NOT NULL,"
          " done_ms BIGINT);"
-         "CREATE INDEX tasks_incident ON tasks (incident);"},
+         "CREATE INDEX tasks_incident ON tasks (incident);"
+         /* how far vigild's feeder read the gateways' message records */
+         "CREATE TABLE feeder ("
+         " name TEXT PRIMARY KEY,"
+         " last_id BIGINT NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
