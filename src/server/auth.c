@@ -225,7 +225,10 @@ static bool changes_state(const char *m)
 /* requests that need no identity */
 static bool public_route(struct http_req *rq)
 {
-	return (strcmp(rq->path, "/api/v1/session") == 0 && strcmp(rq->method, "POST") == 0) ||
+	/* GET /session answers {"authenticated": false} rather than 401, so the
+	 * UI can ask who is signed in without an error in the browser */
+	return (strcmp(rq->path, "/api/v1/session") == 0 &&
+	        (strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "GET") == 0)) ||
 	       strcmp(rq->path, "/api/v1/health") == 0;
 }
 
@@ -420,9 +423,10 @@ out:
 static json_t *me_json(const char *username, const char *name, const char *role, const char *unit,
                        const char *region, const char *lang, const char *csrf)
 {
-	return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s?}", "username", username, "display_name",
-	                 name, "role", role, "unit", *unit ? unit : NULL, "region",
-	                 *region ? region : NULL, "lang", *lang ? lang : "vi", "csrf", csrf);
+	return json_pack("{s:b,s:s,s:s,s:s,s:s?,s:s?,s:s,s:s?}", "authenticated", 1, "username",
+	                 username, "display_name", name, "role", role, "unit", *unit ? unit : NULL,
+	                 "region", *region ? region : NULL, "lang", *lang ? lang : "vi", "csrf",
+	                 csrf);
 }
 
 void auth_login(struct http_req *rq, struct http_resp *rs)
@@ -516,10 +520,14 @@ void auth_session(struct http_req *rq, struct http_resp *rs)
 	char *err = NULL;
 	int rc;
 
+	if (!c->authenticated) {
+		http_json(rs, 200, json_pack("{s:b}", "authenticated", 0));
+		return;
+	}
 	if (c->user_id == 0) {
 		http_json(rs, 200,
-		          json_pack("{s:s,s:s,s:s?}", "kind", c->kind, "username", c->username,
-		                    "unit", c->unit[0] ? c->unit : NULL));
+		          json_pack("{s:b,s:s,s:s,s:s?}", "authenticated", 1, "kind", c->kind,
+		                    "username", c->username, "unit", c->unit[0] ? c->unit : NULL));
 		return;
 	}
 	rc = store_with(srv->st, 0, me_read, &m, &err);
