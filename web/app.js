@@ -29,7 +29,7 @@
   }
 
   async function api(method, path, body) {
-    const opt = { method, headers: {}, credentials: "same-origin" };
+    const opt = { method, headers: { "Accept-Language": lang }, credentials: "same-origin" };
     if (body !== undefined) {
       opt.headers["Content-Type"] = "application/json";
       opt.body = JSON.stringify(body);

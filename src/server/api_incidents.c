@@ -28,6 +28,7 @@
 #include "access.h"
 #include "audit.h"
 #include "orgmap.h"
+#include "tr.h"
 
 #define MAX_KEYS 256
 #define MAX_UNITS 64
@@ -844,8 +845,9 @@ void api_incidents_create(struct http_req *rq, struct http_resp *rs)
 	                  (int)w.units->len, w.drill)) {
 		http_error(rs, 403, "forbidden",
 		           "you may open incidents only for units in your scope%s",
-		           w.c->role == ROLE_DRILL ? " (drill controllers: drill incidents only)"
-		                                   : "");
+		           w.c->role == ROLE_DRILL
+		                   ? tr(rs->lang, " (drill controllers: drill incidents only)")
+		                   : "");
 		goto out;
 	}
 	rc = store_with(srv->st, 1, incident_insert, &w, &err);

@@ -12,6 +12,8 @@
  */
 #include "http.h"
 
+#include "tr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -193,10 +195,13 @@ void http_json(struct http_resp *rs, int status, json_t *body)
 void http_error(struct http_resp *rs, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[512];
+	char msg[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (strcmp(fmt, "%s") == 0) /* a reason chosen by the caller: translate it */
+		snprintf(msg, sizeof msg, "%s", tr(rs->lang, va_arg(ap, const char *)));
+	else
+		vsnprintf(msg, sizeof msg, tr(rs->lang, fmt), ap);
 	va_end(ap);
 	http_json(rs, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }
@@ -389,6 +394,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rq.conn = c;
 	rq.ctx = h->ctx;
 	client_addr(c, rq.client, sizeof rq.client);
+	{
+		const char *al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
+
+		rs.lang = al != NULL && g_ascii_strncasecmp(al, "vi", 2) == 0 ? "vi" : "en";
+	}
 	if (st->too_large)
 		http_error(&rs, 413, "too_large", "the request body is larger than %u bytes",
 		           HTTP_MAX_BODY);

@@ -48,6 +48,7 @@ struct http_resp {
 	const char *cache; /* Cache-Control; default no-store */
 	char *location;    /* for redirects */
 	char *filename;    /* Content-Disposition: attachment; filename=... */
+	const char *lang;  /* "vi" or "en": the language of error messages */
 };
 
 typedef void (*http_handler)(struct http_req *rq, struct http_resp *rs);

@@ -56,6 +56,10 @@ def suite(env, store_name):
     C.check(r.status == 401 and r.json["error"]["code"] == "unauthenticated",
             p + "no identity: 401 with the error shape", r)
 
+    r = anon.req("GET", "/api/v1/incidents", headers={"Accept-Language": "vi-VN,vi;q=0.9"})
+    C.check(r.status == 401 and "đăng nhập" in r.json["error"]["message"],
+            p + "errors in Vietnamese when the caller asks for it", r.json)
+
     admin = env.client()
     r = admin.login("admin", "wrong password!")
     C.check(r.status == 401, p + "wrong password: 401", r)
