@@ -40,5 +40,10 @@ void api_incidents_add_indicator(struct http_req *rq, struct http_resp *rs);
 void api_incidents_comment(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_task(struct http_req *rq, struct http_resp *rs);
 void api_incidents_update_task(struct http_req *rq, struct http_resp *rs);
+void api_incidents_add_unit(struct http_req *rq, struct http_resp *rs);
+void api_incidents_add_evidence(struct http_req *rq, struct http_resp *rs);
+void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);
+void api_notifications_list(struct http_req *rq, struct http_resp *rs);
+void api_notifications_seen(struct http_req *rq, struct http_resp *rs);
 
 #endif

@@ -574,3 +574,78 @@ void api_health(struct http_req *rq, struct http_resp *rs)
 	          json_pack("{s:s,s:s,s:i}", "status", "ok", "store", store_backend(srv->st),
 	                    "schema", store_schema_version(srv->st)));
 }
+
+/* ---- notifications (one's own) ---- */
+
+struct notes {
+	const struct caller *c;
+	struct rows r;
+	int64_t unseen, limit;
+	json_t *ids;
+};
+
+static int notes_read(store_db *db, void *ctx, char **err)
+{
+	struct notes *n = ctx;
+	struct store_val p[] = {store_int(n->c->user_id), store_int(n->limit)};
+	int rc = store_sql(db, "SELECT count(*) FROM notifications WHERE user_id = ? AND seen = 0",
+	                   p, 1, store_row_int, &n->unseen, err);
+
+	if (rc != STORE_OK)
+		return rc;
+	return store_sql(
+	        db,
+	        "SELECT id, at_ms, incident, text, seen FROM notifications WHERE user_id = ? "
+	        "ORDER BY id DESC LIMIT ?",
+	        p, 2, rows_json, &n->r, err);
+}
+
+void api_notifications_list(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const cols[] = {"id", "at_ms", "incident", "text", "?seen", NULL};
+	struct vsrv *srv = rq->ctx;
+	struct notes n = {.c = rq->auth, .r = {cols, json_array()}};
+	int64_t off;
+	char *err = NULL;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		goto out;
+	page_args(rq, 50, 200, &n.limit, &off);
+	rc = store_with(srv->st, 0, notes_read, &n, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	http_json(rs, 200,
+	          json_pack("{s:O,s:I}", "notifications", n.r.arr, "unseen", (json_int_t)n.unseen));
+out:
+	json_decref(n.r.arr);
+}
+
+static int notes_seen(store_db *db, void *ctx, char **err)
+{
+	struct notes *n = ctx;
+	struct store_val p = store_int(n->c->user_id);
+
+	/* all of them: the UI marks what it showed */
+	return store_sql(db, "UPDATE notifications SET seen = 1 WHERE user_id = ? AND seen = 0", &p,
+	                 1, NULL, NULL, err);
+}
+
+void api_notifications_seen(struct http_req *rq, struct http_resp *rs)
+{
+	struct vsrv *srv = rq->ctx;
+	struct notes n = {.c = rq->auth};
+	char *err = NULL;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		return;
+	rc = store_with(srv->st, 1, notes_seen, &n, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		return;
+	}
+	http_json(rs, 200, json_pack("{s:b}", "seen", 1));
+}

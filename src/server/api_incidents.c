@@ -22,11 +22,14 @@
 
 #include <arpa/inet.h>
 #include <glib.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "access.h"
 #include "audit.h"
+#include "auth.h"
+#include "notify.h"
 #include "orgmap.h"
 #include "tr.h"
 
@@ -238,6 +241,8 @@ struct alert {
 	const char *severity;
 	int64_t id, incident;
 	bool duplicate, opened;
+	char ref[48];
+	GPtrArray *mails; /* emails to send once committed */
 };
 
 static void add_key(GPtrArray *keys, char *k)
@@ -330,7 +335,7 @@ static int open_incident(store_db *db, struct alert *a, char **err)
 	char *title = g_strdup_printf("Thư nghi chứa mã độc: %.200s",
 	                              m->subject && *m->subject ? m->subject : "(không tiêu đề)");
 	char *tmp = g_strconcat("pending-", m->uid, NULL);
-	char ref[48];
+	char *ref = a->ref;
 	int64_t now = now_ms();
 	struct store_val p[] = {store_text(tmp),           store_text(title),
 	                        store_text(a->severity),   store_text("TLP:AMBER"),
@@ -350,7 +355,7 @@ static int open_incident(store_db *db, struct alert *a, char **err)
 	{
 		GDateTime *d = g_date_time_new_from_unix_utc(now / 1000);
 
-		g_snprintf(ref, sizeof ref, "INC-%04d-%06lld", g_date_time_get_year(d),
+		g_snprintf(ref, sizeof a->ref, "INC-%04d-%06lld", g_date_time_get_year(d),
 		           (long long)a->incident);
 		g_date_time_unref(d);
 	}
@@ -460,9 +465,33 @@ static int alert_store(store_db *db, void *ctx, char **err)
 	}
 	if (rc != STORE_OK || a->incident == 0)
 		return rc;
-	/* what the incident learns from the alert */
-	for (guint i = 0; rc == STORE_OK && i < a->units->len; i++)
-		rc = add_unit(db, a->srv, a->incident, a->units->pdata[i], err);
+	/* what the incident learns from the alert; units new to a running
+	 * incident are told, as the opening of one tells its first units */
+	for (guint i = 0; rc == STORE_OK && i < a->units->len; i++) {
+		const char *unit = a->units->pdata[i];
+		struct store_val q[] = {store_int(a->incident), store_text(unit)};
+		int64_t known = 0;
+
+		rc = store_sql(
+		        db, "SELECT count(*) FROM incident_units WHERE incident = ? AND unit = ?",
+		        q, 2, store_row_int, &known, err);
+		if (rc == STORE_OK)
+			rc = add_unit(db, a->srv, a->incident, unit, err);
+		if (rc == STORE_OK && !known && !a->opened && !m->drill) {
+			char *vi = g_strdup_printf(
+			        "Đơn vị %s được đưa vào sự cố #%lld (thư cùng chiến dịch)", unit,
+			        (long long)a->incident);
+			char *en = g_strdup_printf(
+			        "Unit %s was added to incident #%lld (a message of the "
+			        "same campaign)",
+			        unit, (long long)a->incident);
+
+			rc = notify_units(db, a->srv, a->incident, (const char *const[]){unit}, 1,
+			                  NULL, vi, en, a->mails, err);
+			g_free(vi);
+			g_free(en);
+		}
+	}
 	for (guint i = 0; rc == STORE_OK && i < a->keys->len; i++) {
 		const char *k = a->keys->pdata[i];
 
@@ -482,6 +511,17 @@ static int alert_store(store_db *db, void *ctx, char **err)
 
 		rc = add_event(db, a->incident, a->c->username, "alert", text, err);
 		g_free(text);
+	}
+	if (rc == STORE_OK && a->opened) {
+		char *vi = g_strdup_printf("Sự cố mới %s: %.200s", a->ref,
+		                           m->subject ? m->subject : "");
+		char *en = g_strdup_printf("New incident %s: %.200s", a->ref,
+		                           m->subject ? m->subject : "");
+
+		rc = notify_units(db, a->srv, a->incident, (const char *const *)a->units->pdata,
+		                  (int)a->units->len, NULL, vi, en, a->mails, err);
+		g_free(vi);
+		g_free(en);
 	}
 	return rc;
 }
@@ -517,6 +557,7 @@ int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, siz
 	a.doc = json_loadb(json, len, 0, NULL);
 	a.keys = g_ptr_array_new_with_free_func(g_free);
 	a.units = g_ptr_array_new();
+	a.mails = g_ptr_array_new();
 	alert_keys(&a);
 	if (store_with(srv->st, 1, alert_store, &a, &err) != STORE_OK) {
 		*why = g_strdup(err ? err : "store unavailable");
@@ -524,6 +565,8 @@ int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, siz
 		status = 503;
 		goto out;
 	}
+	notify_send(srv, a.mails);
+	a.mails = NULL;
 	*out = json_pack("{s:I,s:o,s:b,s:b}", "id", (json_int_t)a.id, "incident",
 	                 a.incident ? json_integer(a.incident) : json_null(), "opened_incident",
 	                 a.opened, "duplicate", a.duplicate);
@@ -533,6 +576,7 @@ out:
 		g_ptr_array_unref(a.keys);
 	if (a.units)
 		g_ptr_array_unref(a.units);
+	notify_free(a.mails);
 	json_decref(a.doc);
 	store_msg_free_parsed(a.m, arena);
 	return status;
@@ -728,6 +772,7 @@ struct create {
 	bool drill;
 	int64_t id;
 	char ref[48];
+	GPtrArray *mails;
 };
 
 static int incident_insert(store_db *db, void *ctx, char **err)
@@ -780,6 +825,15 @@ static int incident_insert(store_db *db, void *ctx, char **err)
 		rc = audit_append(db, w->c->username, "incident.open", w->ref,
 		                  w->units->len ? (const char *)w->units->pdata[0] : NULL, d, err);
 		json_decref(d);
+	}
+	if (rc == STORE_OK && !w->drill) {
+		char *vi = g_strdup_printf("Sự cố mới %s: %.200s", w->ref, w->title);
+		char *en = g_strdup_printf("New incident %s: %.200s", w->ref, w->title);
+
+		rc = notify_units(db, w->srv, w->id, (const char *const *)w->units->pdata,
+		                  (int)w->units->len, w->c->username, vi, en, w->mails, err);
+		g_free(vi);
+		g_free(en);
 	}
 	return rc;
 }
@@ -850,13 +904,17 @@ void api_incidents_create(struct http_req *rq, struct http_resp *rs)
 		                   : "");
 		goto out;
 	}
+	w.mails = g_ptr_array_new();
 	rc = store_with(srv->st, 1, incident_insert, &w, &err);
 	if (rc != STORE_OK) {
 		store_unavailable(rs, rc, err);
 		goto out;
 	}
+	notify_send(srv, w.mails);
+	w.mails = NULL;
 	http_json(rs, 201, json_pack("{s:I,s:s}", "id", (json_int_t)w.id, "ref", w.ref));
 out:
+	notify_free(w.mails);
 	g_ptr_array_unref(w.units);
 	json_decref(b);
 }
@@ -955,6 +1013,10 @@ static int doc_read(store_db *db, void *ctx, char **err)
 	SUB("timeline",
 	    "SELECT id, at_ms, actor, kind, text FROM events WHERE incident = ? ORDER BY at_ms, id",
 	    "id", "at_ms", "who", "kind", "text");
+	SUB("evidence",
+	    "SELECT id, name, sha256, size, actor, created_ms FROM evidence WHERE incident = ? "
+	    "ORDER BY id",
+	    "id", "name", "sha256", "size", "who", "created_ms");
 	SUB("messages",
 	    "SELECT id, uid, received_ms, gateway, verdict, score, subject, sender FROM alerts "
 	    "WHERE "
@@ -1003,6 +1065,7 @@ struct change {
 	const char *bad;  /* a 400 message found inside the transaction */
 	int64_t new_id;
 	int64_t task_id;
+	GPtrArray *mails;
 };
 
 static int set_col(store_db *db, int64_t id, const char *col, struct store_val v, char **err)
@@ -1249,15 +1312,18 @@ static int apply_task(store_db *db, struct change *ch, char **err)
 static int apply_task_done(store_db *db, struct change *ch, char **err)
 {
 	json_t *done = json_object_get(ch->body, "done");
+	const char *assignee = bounded(ch->body, "assignee", 64);
 	struct store_val p[] = {store_int(json_is_true(done)),
 	                        store_int(json_is_true(done) ? now_ms() : 0),
 	                        store_int(ch->task_id), store_int(ch->g.id)};
-	int64_t n = 0;
+	int64_t n = 0, uid = 0;
 	char obj[48];
 	int rc;
 
-	if (!json_is_boolean(done)) {
-		ch->bad = "give \"done\": true or false";
+	if ((done != NULL && !json_is_boolean(done)) ||
+	    (json_object_get(ch->body, "assignee") && assignee == NULL) ||
+	    (done == NULL && assignee == NULL)) {
+		ch->bad = "give \"done\": true or false, and/or \"assignee\": a user name";
 		return STORE_EINVAL;
 	}
 	rc = store_sql(db, "SELECT count(*) FROM tasks WHERE id = ? AND incident = ?", p + 2, 2,
@@ -1268,14 +1334,128 @@ static int apply_task_done(store_db *db, struct change *ch, char **err)
 		ch->bad = "no such task in this incident";
 		return STORE_ENOTFOUND;
 	}
+	if (assignee != NULL) {
+		struct store_val u = store_text(assignee);
+		struct store_val q[3];
+
+		rc = store_sql(db, "SELECT id FROM users WHERE username = ? AND disabled = 0", &u,
+		               1, store_row_int, &uid, err);
+		if (rc != STORE_OK)
+			return rc;
+		if (uid == 0) {
+			ch->bad = "\"assignee\" is not an active user";
+			return STORE_EINVAL;
+		}
+		q[0] = store_int(uid);
+		q[1] = store_int(ch->task_id);
+		q[2] = store_int(ch->g.id);
+		rc = store_sql(db, "UPDATE tasks SET assignee = ? WHERE id = ? AND incident = ?", q,
+		               3, NULL, NULL, err);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	g_snprintf(obj, sizeof obj, "task:%lld", (long long)ch->task_id);
+	if (done == NULL) {
+		rc = add_event(db, ch->g.id, ch->g.c->username, "task.assignee", assignee, err);
+		if (rc == STORE_OK)
+			rc = audit_append(db, ch->g.c->username, "incident.task", obj, NULL, NULL,
+			                  err);
+		return rc;
+	}
 	rc = store_sql(db, "UPDATE tasks SET done = ?, done_ms = ? WHERE id = ? AND incident = ?",
 	               p, 4, NULL, NULL, err);
-	g_snprintf(obj, sizeof obj, "task:%lld", (long long)ch->task_id);
 	if (rc == STORE_OK)
 		rc = add_event(db, ch->g.id, ch->g.c->username,
 		               json_is_true(done) ? "task.done" : "task.reopened", obj, err);
 	if (rc == STORE_OK)
 		rc = audit_append(db, ch->g.c->username, "incident.task", obj, NULL, NULL, err);
+	return rc;
+}
+
+static int apply_unit(store_db *db, struct change *ch, char **err)
+{
+	const char *unit = bounded(ch->body, "unit", 64);
+	char obj[32], *vi, *en;
+	int rc;
+
+	if (unit == NULL || !orgmap_has_unit(ch->g.srv->org, unit)) {
+		ch->bad = "\"unit\" is not a unit of the organisation";
+		return STORE_EINVAL;
+	}
+	rc = add_unit(db, ch->g.srv, ch->g.id, unit, err);
+	if (rc == STORE_OK)
+		rc = add_event(db, ch->g.id, ch->g.c->username, "unit", unit, err);
+	g_snprintf(obj, sizeof obj, "incident:%lld", (long long)ch->g.id);
+	if (rc == STORE_OK)
+		rc = audit_append(db, ch->g.c->username, "incident.unit", obj, unit, NULL, err);
+	vi = g_strdup_printf("Đơn vị %s được đưa vào sự cố #%lld", unit, (long long)ch->g.id);
+	en = g_strdup_printf("Unit %s was added to incident #%lld", unit, (long long)ch->g.id);
+	if (rc == STORE_OK && !ch->g.drill)
+		rc = notify_units(db, ch->g.srv, ch->g.id, (const char *const[]){unit}, 1,
+		                  ch->g.c->username, vi, en, ch->mails, err);
+	g_free(vi);
+	g_free(en);
+	return rc;
+}
+
+#define EVIDENCE_MAX (700u << 10)
+
+static int apply_evidence(store_db *db, struct change *ch, char **err)
+{
+	const char *name = bounded(ch->body, "name", 255);
+	const char *b64 = bounded(ch->body, "content", 4 * (EVIDENCE_MAX / 3) + 4);
+	uint8_t md[32];
+	char hex[65], obj[32], *text;
+	guchar *raw = NULL;
+	gsize n = 0;
+	int rc;
+
+	if (name == NULL || b64 == NULL) {
+		ch->bad =
+		        "give \"name\" (≤ 255 bytes) and \"content\" (the file in base64, at most "
+		        "700 KiB)";
+		return STORE_EINVAL;
+	}
+	for (const char *p = b64; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' && *p != '=') {
+			ch->bad = "\"content\" is not base64";
+			return STORE_EINVAL;
+		}
+	raw = g_base64_decode(b64, &n);
+	if (n == 0 || n > EVIDENCE_MAX) {
+		g_free(raw);
+		ch->bad =
+		        "give \"name\" (≤ 255 bytes) and \"content\" (the file in base64, at most "
+		        "700 KiB)";
+		return STORE_EINVAL;
+	}
+	crypto_hash_sha256(md, raw, n);
+	for (int i = 0; i < 32; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	g_free(raw);
+	{
+		struct store_val p[] = {store_int(ch->g.id), store_text(name),
+		                        store_text(hex),     store_int((int64_t)n),
+		                        store_text(b64),     store_text(ch->g.c->username),
+		                        store_int(now_ms())};
+
+		rc = store_sql(
+		        db,
+		        "INSERT INTO evidence (incident, name, sha256, size, content, actor, "
+		        "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		        p, 7, store_row_int, &ch->new_id, err);
+	}
+	text = g_strdup_printf("%s (SHA-256 %s, %zu bytes)", name, hex, (size_t)n);
+	if (rc == STORE_OK)
+		rc = add_event(db, ch->g.id, ch->g.c->username, "evidence", text, err);
+	g_free(text);
+	g_snprintf(obj, sizeof obj, "incident:%lld", (long long)ch->g.id);
+	if (rc == STORE_OK) {
+		json_t *d = json_pack("{s:s,s:s}", "name", name, "sha256", hex);
+
+		rc = audit_append(db, ch->g.c->username, "incident.evidence", obj, NULL, d, err);
+		json_decref(d);
+	}
 	return rc;
 }
 
@@ -1294,6 +1474,10 @@ static int change_tx(store_db *db, void *ctx, char **err)
 		return apply_comment(db, ch, err);
 	if (strcmp(ch->kind, "task") == 0)
 		return apply_task(db, ch, err);
+	if (strcmp(ch->kind, "unit") == 0)
+		return apply_unit(db, ch, err);
+	if (strcmp(ch->kind, "evidence") == 0)
+		return apply_evidence(db, ch, err);
 	return apply_task_done(db, ch, err);
 }
 
@@ -1317,7 +1501,12 @@ static void change(struct http_req *rq, struct http_resp *rs, const char *kind)
 		http_error(rs, 400, "invalid", "%s", why);
 		return;
 	}
+	ch.mails = g_ptr_array_new();
 	rc = store_with(srv->st, 1, change_tx, &ch, &err);
+	if (rc == STORE_OK) {
+		notify_send(srv, ch.mails);
+		ch.mails = NULL;
+	}
 	if (rc != STORE_OK && rc != STORE_EINVAL && rc != STORE_ENOTFOUND) {
 		store_unavailable(rs, rc, err);
 	} else if (!ch.g.exists || !ch.g.visible) {
@@ -1338,6 +1527,7 @@ static void change(struct http_req *rq, struct http_resp *rs, const char *kind)
 		          json_pack("{s:I,s:o}", "incident", (json_int_t)ch.g.id, "id",
 		                    ch.new_id ? json_integer(ch.new_id) : json_null()));
 	}
+	notify_free(ch.mails);
 	json_decref(ch.body);
 }
 
@@ -1364,4 +1554,89 @@ void api_incidents_add_task(struct http_req *rq, struct http_resp *rs)
 void api_incidents_update_task(struct http_req *rq, struct http_resp *rs)
 {
 	change(rq, rs, "task_done");
+}
+
+void api_incidents_add_unit(struct http_req *rq, struct http_resp *rs)
+{
+	change(rq, rs, "unit");
+}
+
+void api_incidents_add_evidence(struct http_req *rq, struct http_resp *rs)
+{
+	change(rq, rs, "evidence");
+}
+
+struct fetch {
+	struct gate g;
+	int64_t eid;
+	char *name, *content;
+};
+
+static int evidence_row(void *ctx, const struct store_val *c, int nc)
+{
+	struct fetch *f = ctx;
+
+	if (nc < 2 || c[0].t != SV_TEXT || c[1].t != SV_TEXT)
+		return 0;
+	f->name = g_strdup(c[0].s);
+	f->content = g_strdup(c[1].s);
+	return 0;
+}
+
+static int evidence_read(store_db *db, void *ctx, char **err)
+{
+	struct fetch *f = ctx;
+	struct store_val p[] = {store_int(f->eid), store_int(f->g.id)};
+	int rc = gate_check(db, &f->g, err);
+
+	if (rc != STORE_OK || !f->g.exists || !f->g.visible)
+		return rc;
+	return store_sql(db, "SELECT name, content FROM evidence WHERE id = ? AND incident = ?", p,
+	                 2, evidence_row, f, err);
+}
+
+/* a file name any browser and shell take as it is */
+static char *safe_name(const char *s)
+{
+	char *o = g_strdup(s && *s ? s : "evidence");
+
+	for (char *p = o; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '_')
+			*p = '_';
+	if (o[0] == '.')
+		o[0] = '_';
+	return o;
+}
+
+void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs)
+{
+	struct vsrv *srv = rq->ctx;
+	struct fetch f = {.g = {.srv = srv, .c = rq->auth, .right = RIGHT_READ}};
+	char *err = NULL;
+	gsize n = 0;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		return;
+	if (!parse_id(rq->params[0], &f.g.id) || !parse_id(rq->params[1], &f.eid)) {
+		http_error(rs, 404, "not_found", "no such incident");
+		return;
+	}
+	rc = store_with(srv->st, 0, evidence_read, &f, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	if (!f.g.exists || !f.g.visible || f.content == NULL) {
+		http_error(rs, 404, "not_found", "no such incident");
+		goto out;
+	}
+	rs->status = 200;
+	rs->body = (char *)g_base64_decode(f.content, &n);
+	rs->body_len = n;
+	rs->ctype = "application/octet-stream";
+	rs->filename = safe_name(f.name);
+out:
+	g_free(f.name);
+	g_free(f.content);
 }

@@ -52,11 +52,17 @@ const struct http_route api_routes[] = {
         {"POST", "/api/v1/incidents/:id/comments", api_incidents_comment},
         {"POST", "/api/v1/incidents/:id/tasks", api_incidents_add_task},
         {"PATCH", "/api/v1/incidents/:id/tasks/:task", api_incidents_update_task},
+        {"POST", "/api/v1/incidents/:id/units", api_incidents_add_unit},
+        {"POST", "/api/v1/incidents/:id/evidence", api_incidents_add_evidence},
+        {"GET", "/api/v1/incidents/:id/evidence/:file", api_incidents_get_evidence},
+        {"GET", "/api/v1/notifications", api_notifications_list},
+        {"POST", "/api/v1/notifications/seen", api_notifications_seen},
         {NULL, NULL, NULL},
 };
 
 struct conf {
 	char *listen, *db, *org, *web, *cert, *key, *user, *log, *log_level, *admin_file;
+	char *public_url, *sendmail, *mail_from;
 	bool feed;
 	unsigned threads;
 	int64_t session_hours, idle_minutes;
@@ -96,6 +102,14 @@ static int conf_load(const char *path, struct conf *c)
 	c->log = get(kf, "log", "stderr");
 	c->log_level = get(kf, "log_level", "info");
 	c->admin_file = get(kf, "admin_password_file", "/var/lib/vigil/admin-password");
+	c->sendmail = get(kf, "sendmail", "/usr/sbin/sendmail");
+	c->mail_from = get(kf, "mail_from", "vigil@localhost");
+	{
+		char *d = g_strdup_printf("http://%s", c->listen);
+
+		c->public_url = get(kf, "public_url", d);
+		g_free(d);
+	}
 	v = get(kf, "feed_from_store", "true");
 	c->feed = strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0;
 	g_free(v);
@@ -258,6 +272,9 @@ int main(int argc, char **argv)
 	if (bootstrap(srv.st, c.admin_file) != 0)
 		goto out;
 	srv.secure_cookies = *c.cert != 0;
+	srv.public_url = c.public_url;
+	srv.sendmail = c.sendmail;
+	srv.mail_from = c.mail_from;
 	srv.session_ttl_ms = c.session_hours * 3600 * 1000;
 	srv.session_idle_ms = c.idle_minutes * 60 * 1000;
 	sigemptyset(&set);
@@ -300,5 +317,8 @@ out:
 	g_free(c.log);
 	g_free(c.log_level);
 	g_free(c.admin_file);
+	g_free(c.public_url);
+	g_free(c.sendmail);
+	g_free(c.mail_from);
 	return rc;
 }

@@ -25,6 +25,9 @@ struct vsrv {
 	int64_t session_ttl_ms;
 	int64_t session_idle_ms;
 	char *gateway_unit_default;
+	char *public_url; /* links in emails: "http://vigil.bhxh.example" */
+	char *sendmail;   /* the MTA's sendmail command (argv), or "" for no email */
+	char *mail_from;
 };
 
 /* Roles, weakest to strongest does not apply: each has its own rights. */

@@ -360,6 +360,63 @@ def suite(env, store_name):
             cl["south"].get("/api/v1/session").json["authenticated"] is False,
             p + "sign-out ends the session", r)
 
+    # units, assignees, evidence
+    r = cl["central"].post("/api/v1/incidents/%d/units" % inc_s, {"unit": "haiphong"})
+    C.check(r.status == 200, p + "a unit is added to an incident", r)
+    r = cl["north"].get("/api/v1/incidents/%d" % inc_s)
+    C.check(r.status == 200, p + "…and the north now sees it (Hải Phòng is in the north)", r)
+    r = cl["central"].post("/api/v1/incidents/%d/units" % inc_s, {"unit": "atlantis"})
+    C.check(r.status == 400, p + "an unknown unit is refused", r)
+    doc = admin.get("/api/v1/incidents/%d" % inc_hn).json
+    t1 = doc["tasks"][0]["id"]
+    r = cl["hanoi"].patch("/api/v1/incidents/%d/tasks/%d" % (inc_hn, t1), {"assignee": "hanoi"})
+    doc = admin.get("/api/v1/incidents/%d" % inc_hn).json
+    C.check(r.status == 200 and doc["tasks"][0]["assignee"] == "hanoi",
+            p + "a task is assigned to a user", r)
+    r = cl["hanoi"].patch("/api/v1/incidents/%d/tasks/%d" % (inc_hn, t1), {"assignee": "nobody"})
+    C.check(r.status == 400, p + "assigning to an unknown user is refused", r)
+    blob = bytes(range(256)) * 40
+    import base64
+    import hashlib
+    r = cl["hanoi"].post("/api/v1/incidents/%d/evidence" % inc_hn,
+                         {"name": "../../nhật ký.evtx", "content": base64.b64encode(blob).decode()})
+    C.check(r.status == 201 and r.json["id"], p + "an evidence file is attached", r)
+    eid = r.json["id"] if r.status == 201 else 0
+    doc = admin.get("/api/v1/incidents/%d" % inc_hn).json
+    ev = doc.get("evidence", [{}])[0]
+    C.check(ev.get("sha256") == hashlib.sha256(blob).hexdigest() and ev.get("size") == len(blob),
+            p + "the evidence is listed with its SHA-256 and size", ev)
+    r = cl["viewer_hn"].get("/api/v1/incidents/%d/evidence/%d" % (inc_hn, eid))
+    cd = r.headers.get("Content-Disposition", "")
+    C.check(r.status == 200 and r.raw == blob and "/" not in cd and ".." not in cd.split('"')[1][:2],
+            p + "a viewer of the unit downloads it byte for byte, under a safe file name", cd)
+    r = cl["danang"].get("/api/v1/incidents/%d/evidence/%d" % (inc_hn, eid))
+    C.check(r.status == 404, p + "another unit cannot download it", r)
+    r = cl["hanoi"].post("/api/v1/incidents/%d/evidence" % inc_hn,
+                         {"name": "x", "content": "not base64!!"})
+    C.check(r.status == 400, p + "content that is not base64 is refused", r)
+    r = cl["hanoi"].post("/api/v1/incidents/%d/evidence" % inc_hn,
+                         {"name": "x", "content": base64.b64encode(b"x" * (701 << 10)).decode()})
+    C.check(r.status == 400, p + "evidence over 700 KiB is refused", r)
+
+    # notifications: the people whose scope the new incidents touched
+    r = cl["danang"].get("/api/v1/notifications")
+    texts = [n["text"] for n in (r.json or {}).get("notifications", [])]
+    C.check(r.status == 200 and any("danang" in t and "#%d" % inc1 in t for t in texts) and
+            r.json["unseen"] >= 1,
+            p + "the Đà Nẵng analyst was told when a second alert brought the unit in", texts)
+    r = cl["hanoi"].get("/api/v1/notifications")
+    texts = [n["text"] for n in (r.json or {}).get("notifications", [])]
+    C.check(any("Sự cố mới INC-" in t and "Công văn khẩn" in t for t in texts),
+            p + "the Hà Nội analyst was told of the new incident", texts)
+    r = cl["south"].get("/api/v1/notifications")
+    texts_s = [n["text"] for n in (r.json or {}).get("notifications", [])]
+    C.check(not any("Công văn khẩn" in t for t in texts_s),
+            p + "the south was not told of the northern incident", texts_s)
+    r = cl["danang"].post("/api/v1/notifications/seen", {})
+    C.check(r.status == 200 and cl["danang"].get("/api/v1/notifications").json["unseen"] == 0,
+            p + "notifications are marked seen", r)
+
     # audit chain
     r = admin.get("/api/v1/audit/verify")
     C.check(r.status == 200 and r.json["intact"] and r.json["checked"] > 20,

@@ -120,7 +120,7 @@ class Client:
 
 
 class VigildEnv:
-    def __init__(self, tmp, db_url=None, org=None):
+    def __init__(self, tmp, db_url=None, org=None, sendmail=""):
         self.tmp = tmp
         os.makedirs(tmp, exist_ok=True)
         self.db_url = db_url or "sqlite:" + os.path.join(tmp, "vigil.db")
@@ -136,8 +136,9 @@ class VigildEnv:
         self.conf = os.path.join(tmp, "vigild.conf")
         with open(self.conf, "w") as f:
             f.write("[server]\nlisten = 127.0.0.1:%d\ndb = %s\norg = %s\nweb_dir = %s\n"
-                    "admin_password_file = %s/admin-password\nthreads = 4\n"
-                    % (self.port, self.db_url, self.org_path, self.web, tmp))
+                    "admin_password_file = %s/admin-password\nthreads = 4\nsendmail = %s\n"
+                    "mail_from = vigil@bhxh.example\npublic_url = http://vigil.test\n"
+                    % (self.port, self.db_url, self.org_path, self.web, tmp, sendmail))
         self.proc = None
         self.log = os.path.join(tmp, "vigild.log")
 
