@@ -12,8 +12,9 @@ libcmocka-dev libseccomp-dev zlib1g-dev libpsl-dev
 zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage gcab
 python3 yara clamav
 libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3
-postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks
+postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks curl
 postgresql postgresql-client
+chromium nodejs
 "
 
 missing=""
@@ -22,6 +23,10 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+
+# npm drives headless Chromium in the UI test (playwright-core); it comes with
+# Debian's "npm" package, or inside NodeSource's nodejs (which conflicts with it)
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -z "$missing" ]; then
 	echo "install-deps: all $(echo $PKGS | wc -w) packages present"

@@ -27,7 +27,7 @@
  * direct store gives. Parsed records borrow their strings from the parsed
  * JSON tree, which the arena owns.
  */
-#include "store/store_int.h"
+#include "store/sql.h"
 
 #include <errno.h>
 #include <math.h>
@@ -394,6 +394,58 @@ int store_put_message(store *st, const struct store_msg *m, char **err)
 	else
 		free(req.err);
 	return req.rc;
+}
+
+/* ---- generic SQL (sql.h) ---- */
+
+int store_with(store *st, int write, store_with_fn fn, void *ctx, char **err)
+{
+	struct slot *s;
+	store_db db;
+	int rc, erc;
+
+	if (st == NULL || fn == NULL)
+		return store_fail(err, STORE_EINVAL, "store: bad arguments");
+	rc = slot_get(st, &s, err);
+	if (rc != STORE_OK)
+		return rc;
+	db.drv = st->drv;
+	db.conn = s->conn;
+	if (write) {
+		rc = st->drv->begin(s->conn, STORE_TX_WRITE, err);
+		if (rc != STORE_OK)
+			goto out;
+	}
+	rc = fn(&db, ctx, err);
+	if (write) {
+		erc = st->drv->end(s->conn, rc == STORE_OK, rc == STORE_OK ? err : NULL);
+		if (rc == STORE_OK)
+			rc = erc;
+	}
+out:
+	slot_put(st, s);
+	return rc;
+}
+
+int store_sql(store_db *db, const char *sql, const struct store_val *p, int np, store_row_fn row,
+              void *ctx, char **err)
+{
+	if (db == NULL || sql == NULL || np < 0 || np > STORE_MAX_PARAMS)
+		return store_fail(err, STORE_EINVAL, "store: bad arguments");
+	return db->drv->query(db->conn, -1, sql, p, np, row, ctx, err);
+}
+
+int store_row_int(void *ctx, const struct store_val *c, int nc)
+{
+	int64_t *v = ctx;
+
+	if (nc > 0 && c[0].t == SV_INT)
+		*v = c[0].i;
+	else if (nc > 0 && c[0].t == SV_TEXT)
+		*v = g_ascii_strtoll(c[0].s, NULL, 10);
+	else if (nc > 0 && c[0].t == SV_REAL)
+		*v = (int64_t)c[0].d;
+	return 0;
 }
 
 int store_get_message_json(store *st, const char *uid, char **json, char **err)

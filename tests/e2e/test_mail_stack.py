@@ -147,8 +147,8 @@ def wait_for(fn, seconds, step=0.2):
 class Stack:
     def __init__(self):
         self.base = tempfile.mkdtemp(prefix="vigil-e2e-", dir="/tmp")
-        self.smtp, self.lmtp, self.imap, self.metrics = free_ports(4)
-        self.env = dict(os.environ, VIGIL_SMTP_PORT=str(self.smtp),
+        self.smtp, self.lmtp, self.imap, self.metrics, self.http = free_ports(5)
+        self.env = dict(os.environ, VIGIL_SMTP_PORT=str(self.smtp), VIGIL_HTTP_PORT=str(self.http),
                         VIGIL_LMTP_PORT=str(self.lmtp), VIGIL_IMAP_PORT=str(self.imap),
                         VIGIL_METRICS_PORT=str(self.metrics), VIGIL_BUILD=BUILD,
                         VIGIL_DEMO_PASSWORD=PASSWORD, VIGIL_MAX_MESSAGE_SIZE=str(MAX_MESSAGE),

@@ -1,0 +1,49 @@
+/*
+ * api.h - vigild's API handlers (docs/api.md) and their route table.
+ */
+#ifndef VIGIL_SERVER_API_H
+#define VIGIL_SERVER_API_H
+
+#include "http.h"
+#include "server.h"
+
+extern const struct http_route api_routes[];
+
+/* api_admin.c */
+void api_users_list(struct http_req *rq, struct http_resp *rs);
+void api_users_create(struct http_req *rq, struct http_resp *rs);
+void api_users_update(struct http_req *rq, struct http_resp *rs);
+void api_tokens_list(struct http_req *rq, struct http_resp *rs);
+void api_tokens_create(struct http_req *rq, struct http_resp *rs);
+void api_tokens_revoke(struct http_req *rq, struct http_resp *rs);
+void api_audit_list(struct http_req *rq, struct http_resp *rs);
+void api_audit_verify(struct http_req *rq, struct http_resp *rs);
+void api_org_units(struct http_req *rq, struct http_resp *rs);
+void api_health(struct http_req *rq, struct http_resp *rs);
+
+/* api_incidents.c */
+/*
+ * One gateway message record (JSON) into an alert, grouped into an
+ * incident: the HTTP status it deserves (201 new, 200 duplicate, 400/422
+ * refused, 503 store unavailable), *out the answer or *why the reason
+ * (g_free). Used by POST /api/v1/alerts and by the store feeder.
+ */
+int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                 json_t **out, char **why);
+void api_alerts_post(struct http_req *rq, struct http_resp *rs);
+void api_alerts_list(struct http_req *rq, struct http_resp *rs);
+void api_incidents_list(struct http_req *rq, struct http_resp *rs);
+void api_incidents_create(struct http_req *rq, struct http_resp *rs);
+void api_incidents_get(struct http_req *rq, struct http_resp *rs);
+void api_incidents_update(struct http_req *rq, struct http_resp *rs);
+void api_incidents_add_indicator(struct http_req *rq, struct http_resp *rs);
+void api_incidents_comment(struct http_req *rq, struct http_resp *rs);
+void api_incidents_add_task(struct http_req *rq, struct http_resp *rs);
+void api_incidents_update_task(struct http_req *rq, struct http_resp *rs);
+void api_incidents_add_unit(struct http_req *rq, struct http_resp *rs);
+void api_incidents_add_evidence(struct http_req *rq, struct http_resp *rs);
+void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);
+void api_notifications_list(struct http_req *rq, struct http_resp *rs);
+void api_notifications_seen(struct http_req *rq, struct http_resp *rs);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * tr.c - vigild's messages in Vietnamese (tr.h).
+ *
+ * English is the message id (what the code says); this table gives the
+ * Vietnamese. A Vietnamese text must have the same printf conversions in the
+ * same order as its English id: tests/unit/test_server_tr.c checks every
+ * pair. A message missing here is answered in English.
+ */
+#include "tr.h"
+
+#include <string.h>
+
+const struct tr_pair tr_vi[] = {
+        {"%s is not allowed on %s", "%s không được phép với %s"},
+        {"API tokens have no session to end", "Khoá API không có phiên đăng nhập để kết thúc"},
+        {"\"%s\" must be a non-empty string of bounded length",
+         "\"%s\" phải là chuỗi không rỗng, độ dài giới hạn"},
+        {"\"disabled\" must be true or false", "\"disabled\" phải là true hoặc false"},
+        {"\"lang\" must be vi or en", "\"lang\" phải là vi hoặc en"},
+        {"\"owner\" is not an active user", "\"owner\" không phải người dùng đang hoạt động"},
+        {"\"region\" must be north, central-highlands, south or national",
+         "\"region\" phải là north, central-highlands, south hoặc national"},
+        {"\"role\" must be one of admin, central_analyst, provincial_analyst, "
+         "regional_coordinator, drill_controller, viewer",
+         "\"role\" phải là một trong admin, central_analyst, provincial_analyst, "
+         "regional_coordinator, drill_controller, viewer"},
+        {"\"unit\" is not a unit of the organisation", "\"unit\" không phải đơn vị của tổ chức"},
+        {"\"username\" may contain letters, digits, '.', '_' and '-' only",
+         "\"username\" chỉ gồm chữ, số và các ký tự '.', '_', '-'"},
+        {"\"username\", \"display_name\", \"role\" and \"password\" are required",
+         "Cần có \"username\", \"display_name\", \"role\" và \"password\""},
+        {"\"assignee\" is not an active user", "\"assignee\" không phải người dùng đang hoạt động"},
+        {"give \"done\": true or false, and/or \"assignee\": a user name",
+         "Hãy gửi \"done\": true hoặc false, và/hoặc \"assignee\": tên người dùng"},
+        {"give \"name\" (≤ 255 bytes) and \"content\" (the file in base64, at most 700 KiB)",
+         "Hãy gửi \"name\" (≤ 255 byte) và \"content\" (tệp mã hoá base64, tối đa 700 KiB)"},
+        {"\"content\" is not base64", "\"content\" không phải base64"},
+        {"a closed incident can only be reopened to \"triage\"",
+         "Sự cố đã đóng chỉ có thể mở lại ở bước \"triage\" (phân loại)"},
+        {"a provincial analyst needs a \"unit\"", "Phân tích viên tỉnh cần có \"unit\" (đơn vị)"},
+        {"a regional coordinator needs a \"region\" (or a \"unit\" in it)",
+         "Điều phối miền cần có \"region\" (hoặc một \"unit\" thuộc miền)"},
+        {"a user named %s already exists", "Đã có người dùng tên %s"},
+        {"give \"done\": true or false", "Hãy gửi \"done\": true hoặc false"},
+        {"give \"name\", \"kind\" (gateway, agent or api) and optionally a \"unit\" of the "
+         "organisation",
+         "Hãy gửi \"name\", \"kind\" (gateway, agent hoặc api) và có thể kèm \"unit\" của tổ "
+         "chức"},
+        {"give \"text\" (1..10000 bytes)", "Hãy gửi \"text\" (1..10000 byte)"},
+        {"give \"title\" (≤ 500 bytes) and optionally \"unit\" (a unit id)",
+         "Hãy gửi \"title\" (≤ 500 byte) và có thể kèm \"unit\" (mã đơn vị)"},
+        {"give \"title\" (≤ 500 bytes), \"units\" (1..64 unit ids) and optionally \"severity\" "
+         "(low, medium, high, critical), \"tlp\" (TLP:CLEAR, TLP:GREEN, TLP:AMBER, "
+         "TLP:AMBER+STRICT, TLP:RED), \"summary\", \"drill\" (boolean)",
+         "Hãy gửi \"title\" (≤ 500 byte), \"units\" (1..64 mã đơn vị) và có thể kèm "
+         "\"severity\" (low, medium, high, critical), \"tlp\" (TLP:CLEAR, TLP:GREEN, TLP:AMBER, "
+         "TLP:AMBER+STRICT, TLP:RED), \"summary\", \"drill\" (true/false)"},
+        {"give \"type\" (sha256, sha1, md5, email, domain, url, ipv4, ipv6, filename, subject, "
+         "message_id), \"value\" and optionally \"description\" and \"tlp\"",
+         "Hãy gửi \"type\" (sha256, sha1, md5, email, domain, url, ipv4, ipv6, filename, "
+         "subject, message_id), \"value\" và có thể kèm \"description\", \"tlp\""},
+        {"give \"username\" and \"password\" as strings of at most 128 bytes",
+         "Hãy gửi \"username\" và \"password\" là chuỗi tối đa 128 byte"},
+        {"give any of \"status\" (new, triage, containment, eradication, recovery, closed), "
+         "\"severity\", \"tlp\", \"title\", \"summary\", \"owner\" (a user name), each valid",
+         "Hãy gửi ít nhất một trong \"status\" (new, triage, containment, eradication, recovery, "
+         "closed), \"severity\", \"tlp\", \"title\", \"summary\", \"owner\" (tên người dùng), "
+         "đúng định dạng"},
+        {"no such API endpoint: %s", "Không có địa chỉ API: %s"},
+        {"no such incident", "Không tìm thấy sự cố"},
+        {"no such incident or task", "Không tìm thấy sự cố hoặc nhiệm vụ"},
+        {"no such page", "Không tìm thấy trang"},
+        {"no such task in this incident", "Sự cố này không có nhiệm vụ đó"},
+        {"no such token", "Không tìm thấy khoá API"},
+        {"no such user", "Không tìm thấy người dùng"},
+        {"only suspicious or malicious messages are alerts",
+         "Chỉ thư nghi ngờ hoặc độc hại mới là cảnh báo"},
+        {"out of memory; try again", "Hết bộ nhớ; hãy thử lại"},
+        {"post the gateway's message record as JSON", "Hãy gửi bản ghi thư của cổng thư dạng JSON"},
+        {"sign in first (or send a valid API token as 'Authorization: Bearer ...')",
+         "Hãy đăng nhập trước (hoặc gửi khoá API hợp lệ: 'Authorization: Bearer ...')"},
+        {"status must be one of new, triage, containment, eradication, recovery, closed",
+         "status phải là một trong new, triage, containment, eradication, recovery, closed"},
+        {"the address is too long", "Địa chỉ quá dài"},
+        {"the body is not valid JSON", "Nội dung gửi lên không phải JSON hợp lệ"},
+        {"the body must be a JSON object", "Nội dung gửi lên phải là một đối tượng JSON"},
+        {"the body is not a message record with uid, gateway and verdict (see docs/store.md for "
+         "its fields)",
+         "Nội dung không phải bản ghi thư có uid, gateway và verdict (xem docs/store.md)"},
+        {"the database cannot be reached (%s); the gateway will retry",
+         "Không kết nối được cơ sở dữ liệu (%s); cổng thư sẽ gửi lại"},
+        {"the database cannot be reached (%s); try again in a moment, and tell the administrator "
+         "if it lasts",
+         "Không kết nối được cơ sở dữ liệu (%s); hãy thử lại sau ít phút và báo quản trị viên "
+         "nếu vẫn lỗi"},
+        {"the password could not be hashed; try again", "Không băm được mật khẩu; hãy thử lại"},
+        {"the password must be at least 10 characters long", "Mật khẩu phải dài ít nhất 10 ký tự"},
+        {"the password must be at most 128 characters long", "Mật khẩu dài tối đa 128 ký tự"},
+        {"the password must be valid UTF-8 text", "Mật khẩu phải là văn bản UTF-8 hợp lệ"},
+        {"the request body is larger than %u bytes", "Nội dung yêu cầu lớn hơn %u byte"},
+        {"the request lacks this session's X-CSRF-Token header; reload the page",
+         "Yêu cầu thiếu mã chống giả mạo (X-CSRF-Token) của phiên; hãy tải lại trang"},
+        {"the request needs a JSON object as its body", "Yêu cầu cần nội dung là đối tượng JSON"},
+        {"the server did not answer this request", "Máy chủ không trả lời yêu cầu này"},
+        {"this account is locked for 15 minutes after %d failed sign-ins; wait, or ask an "
+         "administrator",
+         "Tài khoản bị khoá 15 phút sau %d lần đăng nhập sai; hãy chờ hoặc liên hệ quản trị viên"},
+        {"too many sign-in attempts from this address; wait five minutes",
+         "Quá nhiều lần đăng nhập từ địa chỉ này; hãy chờ năm phút"},
+        {"units[%zu] is not a unit of the organisation",
+         "units[%zu] không phải đơn vị của tổ chức"},
+        {"wrong user name or password", "Sai tên đăng nhập hoặc mật khẩu"},
+        {"you may open incidents only for units in your scope%s",
+         "Bạn chỉ được tạo sự cố cho đơn vị thuộc phạm vi của mình%s"},
+        {" (drill controllers: drill incidents only)", " (điều hành diễn tập: chỉ sự cố diễn tập)"},
+        {"you may see this incident but not change it",
+         "Bạn được xem nhưng không được sửa sự cố này"},
+        {"your role (%s) may not do this", "Vai trò của bạn (%s) không được làm việc này"},
+        {"a SHA-256 is 64 hexadecimal digits", "SHA-256 gồm 64 chữ số thập lục phân"},
+        {"a SHA-1 is 40 hexadecimal digits", "SHA-1 gồm 40 chữ số thập lục phân"},
+        {"an MD5 is 32 hexadecimal digits", "MD5 gồm 32 chữ số thập lục phân"},
+        {"not an IPv4 address", "Không phải địa chỉ IPv4"},
+        {"not an IPv6 address", "Không phải địa chỉ IPv6"},
+        {"not an email address", "Không phải địa chỉ thư điện tử"},
+        {"not a domain name", "Không phải tên miền"},
+        {"a URL starts with http://, https:// or ftp:// (at most 2048 bytes)",
+         "URL phải bắt đầu bằng http://, https:// hoặc ftp:// (tối đa 2048 byte)"},
+        {"at most 998 bytes", "Tối đa 998 byte"},
+        {NULL, NULL},
+};
+
+const char *tr(const char *lang, const char *en)
+{
+	if (en == NULL || lang == NULL || strcmp(lang, "vi") != 0)
+		return en;
+	for (const struct tr_pair *p = tr_vi; p->en != NULL; p++)
+		if (strcmp(p->en, en) == 0)
+			return p->vi;
+	return en;
+}

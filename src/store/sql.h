@@ -1,0 +1,53 @@
+/*
+ * sql.h - the store's SQL, for vigild's modules (src/server/).
+ *
+ * The message records have their own functions (store.h); the server's
+ * tables (users, sessions, audit, alerts, incidents, ...; migration 2) are
+ * read and written through this small interface instead, so that a module
+ * writes its SQL once, with '?' placeholders and bound values only, and it
+ * runs on SQLite and PostgreSQL alike (store_int.h: the SQL both accept).
+ *
+ * store_with() borrows a connection from the store's pool, opens a write
+ * transaction when asked (SQLite: BEGIN IMMEDIATE), calls fn, and commits
+ * if fn returned STORE_OK, else rolls back. Everything fn does through
+ * store_sql() is one transaction. fn must not call store_with() again (the
+ * SQLite pool has one connection: it would wait for itself).
+ */
+#ifndef VIGIL_STORE_SQL_H
+#define VIGIL_STORE_SQL_H
+
+#include "store/store_int.h"
+
+typedef struct store_db {
+	const struct store_driver *drv;
+	void *conn;
+} store_db;
+
+typedef int (*store_with_fn)(store_db *db, void *ctx, char **err);
+
+/* write: 1 for a write transaction, 0 for reads (no transaction) */
+int store_with(store *st, int write, store_with_fn fn, void *ctx, char **err);
+
+/* One statement; row (may be NULL) is called for each result row. */
+int store_sql(store_db *db, const char *sql, const struct store_val *p, int np, store_row_fn row,
+              void *ctx, char **err);
+
+/* Shorthands for values. */
+static inline struct store_val store_text(const char *s)
+{
+	struct store_val v = {.t = s != NULL ? SV_TEXT : SV_NULL, .s = s};
+
+	return v;
+}
+
+static inline struct store_val store_int(int64_t i)
+{
+	struct store_val v = {.t = SV_INT, .i = i};
+
+	return v;
+}
+
+/* row callback: the first column as an integer into *(int64_t *)ctx */
+int store_row_int(void *ctx, const struct store_val *cols, int ncols);
+
+#endif

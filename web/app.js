@@ -1,0 +1,416 @@
+// app.js - vigil's web UI: one page, no build step, no inline script or style
+// (vigild's Content-Security-Policy allows only 'self'). Every text is set as
+// text (never as HTML), so data from mail cannot become markup.
+"use strict";
+
+(function () {
+  const T = window.VIGIL_TEXT;
+  let lang = localStorage.getItem("vigil.lang") || "vi";
+  let me = null;
+  let units = [];
+
+  const t = (k) => (T[lang] && T[lang][k]) || T.en[k] || k;
+  const $ = (sel) => document.querySelector(sel);
+
+  // h("div", {class: "x", onclick: fn}, child, "text", ...)
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "text") el.textContent = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of kids.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  async function api(method, path, body) {
+    const opt = { method, headers: { "Accept-Language": lang }, credentials: "same-origin" };
+    if (body !== undefined) {
+      opt.headers["Content-Type"] = "application/json";
+      opt.body = JSON.stringify(body);
+    }
+    if (me && me.csrf && method !== "GET") opt.headers["X-CSRF-Token"] = me.csrf;
+    const r = await fetch("/api/v1" + path, opt);
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    if (r.status === 401 && path !== "/session") { me = null; go("#/login"); }
+    return { status: r.status, data };
+  }
+
+  function errText(r) {
+    if (r.status === 403) return t("forbidden");
+    if (r.status === 404) return t("not_found");
+    return (r.data && r.data.error && r.data.error.message) || t("error") + " " + r.status;
+  }
+
+  function go(hash) { if (location.hash !== hash) location.hash = hash; else route(); }
+
+  const fmtTime = (s) => s ? new Date(s).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB",
+    { timeZone: "Asia/Ho_Chi_Minh" }) : "—";
+  function fmtDur(sec) {
+    if (sec === null || sec === undefined) return "—";
+    if (sec < 3600) return Math.round(sec / 60) + " " + t("minutes");
+    if (sec < 86400) return (sec / 3600).toFixed(1) + " " + t("hours");
+    return (sec / 86400).toFixed(1) + " " + t("days");
+  }
+  const badge = (cls, text) => h("span", { class: "badge " + cls }, text);
+  const sev = (s) => badge("sev-" + s, t("sev_" + s));
+  const st = (s) => badge("st-" + s, t("st_" + s));
+  const tlp = (s) => badge("tlp tlp-" + String(s).replace(/[^A-Za-z]/g, "").toLowerCase(), s);
+  const regionName = (r) => t("rg_" + String(r || "").replace(/-/g, "_"));
+  const unitName = (id) => { const u = units.find((x) => x.id === id); return u ? u.short : id; };
+
+  function msg(text, cls) { return h("p", { class: "msg " + (cls || "err"), role: "alert" }, text); }
+
+  function table(cols, rows, rowFn) {
+    if (!rows.length) return h("p", { class: "empty" }, t("no_data"));
+    return h("table", {},
+      h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, t(c))))),
+      h("tbody", {}, rows.map(rowFn)));
+  }
+
+  // ---- frame ----
+  function frame(active, ...content) {
+    const nav = [["#/", "dashboard"], ["#/incidents", "incidents"], ["#/alerts", "alerts"],
+      ["#/org", "organisation"]];
+    if (me && me.role === "admin") nav.push(["#/users", "users"], ["#/tokens", "tokens"], ["#/audit", "audit"]);
+    const main = $("#main");
+    main.replaceChildren(
+      h("header", {},
+        h("h1", {}, "vigil"),
+        h("nav", {}, nav.map(([href, k]) => h("a", { href, class: k === active ? "on" : null,
+          id: "nav-" + k }, t(k)))),
+        h("div", { class: "who" },
+          me ? h("span", { id: "whoami" }, me.display_name + " · " + t("r_" + me.role)) : null,
+          h("button", { id: "lang", class: "link", onclick: () => {
+            lang = lang === "vi" ? "en" : "vi";
+            localStorage.setItem("vigil.lang", lang);
+            document.documentElement.lang = lang;
+            route();
+          } }, t("language")),
+          me ? h("button", { id: "signout", class: "link", onclick: async () => {
+            await api("DELETE", "/session"); me = null; go("#/login");
+          } }, t("signout")) : null)),
+      h("section", { id: "content" }, content));
+  }
+
+  // ---- sign in ----
+  function loginPage() {
+    const user = h("input", { id: "username", autocomplete: "username", required: true });
+    const pass = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true });
+    const out = h("div");
+    const form = h("form", { class: "login", onsubmit: async (e) => {
+      e.preventDefault();
+      const r = await api("POST", "/session", { username: user.value, password: pass.value });
+      if (r.status === 200) { me = r.data; await loadUnits(); go("#/"); }
+      else out.replaceChildren(msg(r.status === 401 ? t("signin_failed") : errText(r)));
+    } },
+    h("h2", {}, t("app")),
+    h("label", {}, t("username"), user), h("label", {}, t("password"), pass),
+    h("button", { type: "submit", id: "signin" }, t("signin")), out,
+    h("button", { type: "button", class: "link", onclick: () => {
+      lang = lang === "vi" ? "en" : "vi"; localStorage.setItem("vigil.lang", lang); route();
+    } }, t("language")));
+    $("#main").replaceChildren(form);
+  }
+
+  async function loadUnits() {
+    const r = await api("GET", "/org/units");
+    units = r.status === 200 ? r.data.units : [];
+  }
+
+  // ---- dashboard ----
+  function barChart(days) {
+    const W = 560, H = 160, pad = 24, max = Math.max(1, ...days.map((d) => d.n));
+    const bw = (W - pad * 2) / days.length;
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t("detections"));
+    days.forEach((d, i) => {
+      const bh = (H - pad * 2) * d.n / max;
+      const r = document.createElementNS(ns, "rect");
+      r.setAttribute("x", pad + i * bw + 2); r.setAttribute("y", H - pad - bh);
+      r.setAttribute("width", bw - 4); r.setAttribute("height", bh);
+      r.setAttribute("class", "bar");
+      const tip = document.createElementNS(ns, "title");
+      tip.textContent = d.day + ": " + d.n;
+      r.append(tip);
+      svg.append(r);
+      if (i % 2 === 0) {
+        const lbl = document.createElementNS(ns, "text");
+        lbl.setAttribute("x", pad + i * bw + bw / 2); lbl.setAttribute("y", H - 6);
+        lbl.setAttribute("class", "axis");
+        lbl.textContent = d.day.slice(5);
+        svg.append(lbl);
+      }
+    });
+    return svg;
+  }
+
+  async function dashboard() {
+    frame("dashboard", h("p", {}, t("loading")));
+    const [inc, al] = await Promise.all([api("GET", "/incidents?limit=500"), api("GET", "/alerts?limit=500")]);
+    const open = inc.status === 200 ? inc.data.incidents.filter((i) => i.status !== "closed") : [];
+    const byUnit = {}, byRegion = {};
+    for (const i of open) for (const u of i.units) {
+      byUnit[u] = (byUnit[u] || 0) + 1;
+      const reg = (units.find((x) => x.id === u) || {}).region || "?";
+      byRegion[reg] = (byRegion[reg] || 0) + 1;
+    }
+    const days = [];
+    const now = Date.now();
+    for (let k = 13; k >= 0; k--) {
+      const d = new Date(now - k * 86400000 + 7 * 3600000).toISOString().slice(0, 10);
+      days.push({ day: d, n: 0 });
+    }
+    for (const a of (al.status === 200 ? al.data.alerts : [])) {
+      const d = new Date(a.received_ms + 7 * 3600000).toISOString().slice(0, 10);
+      const slot = days.find((x) => x.day === d);
+      if (slot) slot.n++;
+    }
+    // Circular 20/2017: the final report is owed within 5 days of the end of
+    // the response; shown here from detection as an early warning
+    const due = open.map((i) => ({ i, due: i.detected_ms + 5 * 86400000 }))
+      .sort((a, b) => a.due - b.due).slice(0, 10);
+    frame("dashboard",
+      h("div", { class: "cards" },
+        h("div", { class: "card", id: "card-open" }, h("div", { class: "big" }, String(open.length)), t("open_incidents")),
+        h("div", { class: "card" }, h("div", { class: "big" }, String(al.status === 200 ? al.data.total : 0)), t("alerts"))),
+      h("div", { class: "grid" },
+        h("div", {}, h("h3", {}, t("by_region")),
+          table(["region", "open_incidents"], Object.entries(byRegion), ([r, n]) =>
+            h("tr", {}, h("td", {}, regionName(r)), h("td", { class: "num" }, String(n))))),
+        h("div", {}, h("h3", {}, t("by_unit")),
+          table(["unit", "open_incidents"], Object.entries(byUnit).sort((a, b) => b[1] - a[1]), ([u, n]) =>
+            h("tr", {}, h("td", {}, unitName(u)), h("td", { class: "num" }, String(n)))))),
+      h("h3", {}, t("detections")), barChart(days),
+      h("h3", {}, t("deadlines")),
+      table(["ref", "title", "due"], due, ({ i, due }) =>
+        h("tr", { class: due < now ? "late" : null },
+          h("td", {}, h("a", { href: "#/incidents/" + i.id }, i.ref)), h("td", {}, i.title),
+          h("td", {}, (due < now ? t("overdue") + " · " : "") + fmtTime(new Date(due).toISOString())))));
+  }
+
+  // ---- incidents ----
+  async function incidentsPage() {
+    frame("incidents", h("p", {}, t("loading")));
+    const status = new URLSearchParams(location.hash.split("?")[1] || "").get("status") || "";
+    const r = await api("GET", "/incidents?limit=200" + (status ? "&status=" + status : ""));
+    const filter = h("select", { id: "status-filter", onchange: (e) => go("#/incidents" + (e.target.value ? "?status=" + e.target.value : "")) },
+      h("option", { value: "" }, t("all")),
+      ["new", "triage", "containment", "eradication", "recovery", "closed"].map((s) =>
+        h("option", { value: s, selected: s === status }, t("st_" + s))));
+    frame("incidents",
+      h("div", { class: "bar" }, filter, h("a", { class: "button", href: "#/incidents/new", id: "new-incident" }, t("new_incident"))),
+      r.status !== 200 ? msg(errText(r)) :
+        table(["ref", "title", "severity", "status", "units", "detected"], r.data.incidents, (i) =>
+          h("tr", { class: i.drill ? "drill" : null },
+            h("td", {}, h("a", { href: "#/incidents/" + i.id }, i.ref)),
+            h("td", {}, i.drill ? badge("drill", t("drill_mark")) : null, " ", i.title),
+            h("td", {}, sev(i.severity)), h("td", {}, st(i.status)),
+            h("td", {}, i.units.map(unitName).join(", ")),
+            h("td", {}, fmtTime(new Date(i.detected_ms).toISOString())))));
+  }
+
+  function newIncidentPage() {
+    const title = h("input", { id: "f-title", required: true, maxlength: 500 });
+    const severity = h("select", { id: "f-severity" }, ["low", "medium", "high", "critical"].map((s) =>
+      h("option", { value: s, selected: s === "medium" }, t("sev_" + s))));
+    const tlpSel = h("select", { id: "f-tlp" }, ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+      .map((s) => h("option", { value: s, selected: s === "TLP:AMBER" }, s)));
+    const unitSel = h("select", { id: "f-units", multiple: true, size: 8 }, units.map((u) =>
+      h("option", { value: u.id, selected: me.unit === u.id }, u.short + " (" + regionName(u.region) + ")")));
+    const summary = h("textarea", { id: "f-summary", rows: 4 });
+    const drill = h("input", { id: "f-drill", type: "checkbox" });
+    const out = h("div");
+    frame("incidents", h("form", { class: "form", onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { title: title.value, severity: severity.value, tlp: tlpSel.value,
+        units: [...unitSel.selectedOptions].map((o) => o.value), drill: drill.checked };
+      if (summary.value) body.summary = summary.value;
+      const r = await api("POST", "/incidents", body);
+      if (r.status === 201) go("#/incidents/" + r.data.id); else out.replaceChildren(msg(errText(r)));
+    } },
+    h("h2", {}, t("new_incident")),
+    h("label", {}, t("title"), title), h("label", {}, t("severity"), severity),
+    h("label", {}, t("tlp"), tlpSel), h("label", {}, t("units"), unitSel),
+    h("label", {}, t("summary"), summary), h("label", { class: "inline" }, drill, t("drill")),
+    h("button", { type: "submit", id: "f-create" }, t("create")), out));
+  }
+
+  async function incidentPage(id) {
+    frame("incidents", h("p", {}, t("loading")));
+    const r = await api("GET", "/incidents/" + encodeURIComponent(id));
+    if (r.status !== 200) { frame("incidents", msg(errText(r))); return; }
+    const i = r.data;
+    const out = h("div");
+    const act = async (method, path, body) => {
+      const x = await api(method, path, body);
+      if (x.status >= 400) out.replaceChildren(msg(errText(x))); else incidentPage(id);
+    };
+    const phases = ["new", "triage", "containment", "eradication", "recovery", "closed"];
+    const next = i.status === "closed" ? ["triage"] : phases.slice(phases.indexOf(i.status) + 1);
+    const indType = h("select", { id: "i-type" }, ["sha256", "md5", "sha1", "email", "domain", "url", "ipv4", "ipv6", "filename", "subject", "message_id"]
+      .map((x) => h("option", { value: x }, x)));
+    const indVal = h("input", { id: "i-value", required: true });
+    const indDesc = h("input", { id: "i-desc" });
+    const comment = h("textarea", { id: "c-text", rows: 3, required: true });
+    frame("incidents",
+      i.drill ? h("div", { class: "drill-banner" }, t("drill_mark")) : null,
+      h("div", { class: "inc-head" },
+        h("h2", { id: "inc-title" }, i.ref + " · " + i.title),
+        h("div", {}, sev(i.severity), " ", st(i.status), " ", tlp(i.tlp))),
+      out,
+      h("div", { class: "bar" }, t("move_to") + ":", next.map((s) =>
+        h("button", { class: "phase", id: "to-" + s, onclick: () => act("PATCH", "/incidents/" + id, { status: s }) }, t("st_" + s)))),
+      h("dl", { class: "facts" },
+        h("dt", {}, t("units")), h("dd", {}, i.units.map((u) => unitName(u.id) + " (" + regionName(u.region) + ")").join(", ")),
+        h("dt", {}, t("owner")), h("dd", {}, i.owner || "—"),
+        h("dt", {}, t("detected")), h("dd", {}, fmtTime(i.detected_at)),
+        h("dt", {}, t("time_to_ack")), h("dd", {}, fmtDur(i.time_to_acknowledge_s)),
+        h("dt", {}, t("time_to_contain")), h("dd", {}, fmtDur(i.time_to_contain_s)),
+        h("dt", {}, t("time_to_close")), h("dd", {}, fmtDur(i.time_to_close_s)),
+        i.summary ? [h("dt", {}, t("summary")), h("dd", {}, i.summary)] : null),
+      h("div", { class: "grid" },
+        h("div", {},
+          h("h3", {}, t("tasks")),
+          h("ul", { class: "tasks", id: "tasks" }, i.tasks.map((k) => h("li", {},
+            h("label", {}, h("input", { type: "checkbox", checked: k.done, onchange: (e) =>
+              act("PATCH", `/incidents/${id}/tasks/${k.id}`, { done: e.target.checked }) }),
+            " ", k.title, k.unit ? " — " + unitName(k.unit) : "")))),
+          h("h3", {}, t("indicators")),
+          table(["type", "value", "description"], i.indicators, (x) =>
+            h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description))),
+          h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
+            act("POST", `/incidents/${id}/indicators`, { type: indType.value, value: indVal.value, description: indDesc.value || undefined }); } },
+          indType, indVal, indDesc, h("button", { type: "submit", id: "i-add" }, t("add")))),
+        h("div", {},
+          h("h3", {}, t("timeline")),
+          h("ol", { class: "timeline", id: "timeline" }, i.timeline.map((e) => h("li", {},
+            h("span", { class: "when" }, fmtTime(e.at)), " ", h("b", {}, e.who), " · ", e.kind, ": ", e.text))),
+          h("form", { class: "form", onsubmit: (e) => { e.preventDefault();
+            act("POST", `/incidents/${id}/comments`, { text: comment.value }); } },
+          h("label", {}, t("add_comment"), comment), h("button", { type: "submit", id: "c-add" }, t("add"))))),
+      h("h3", {}, t("messages")),
+      table(["received", "sender", "subject", "verdict", "score"], i.messages, (m) =>
+        h("tr", {}, h("td", {}, fmtTime(m.received_at)), h("td", {}, m.from || ""), h("td", {}, m.subject || ""),
+          h("td", {}, t("v_" + m.verdict)), h("td", { class: "num" }, String(m.score)))));
+  }
+
+  async function alertsPage() {
+    frame("alerts", h("p", {}, t("loading")));
+    const r = await api("GET", "/alerts?limit=200");
+    frame("alerts", r.status !== 200 ? msg(errText(r)) :
+      table(["received", "gateway", "sender", "subject", "verdict", "score", "incident"], r.data.alerts, (a) =>
+        h("tr", {}, h("td", {}, fmtTime(new Date(a.received_ms).toISOString())), h("td", {}, a.gateway),
+          h("td", {}, a.sender || ""), h("td", {}, a.subject || ""), h("td", {}, t("v_" + a.verdict)),
+          h("td", { class: "num" }, String(a.score)),
+          h("td", {}, a.incident ? h("a", { href: "#/incidents/" + a.incident }, "#" + a.incident) : "—"))));
+  }
+
+  async function orgPage() {
+    await loadUnits();
+    frame("organisation", table(["unit", "region", "staff"], units, (u) =>
+      h("tr", {}, h("td", {}, u.name), h("td", {}, regionName(u.region)), h("td", { class: "num" }, String(u.staff)))));
+  }
+
+  async function usersPage() {
+    const r = await api("GET", "/users");
+    const f = {
+      username: h("input", { id: "u-username", required: true }),
+      display_name: h("input", { id: "u-name", required: true }),
+      role: h("select", { id: "u-role" }, ["viewer", "provincial_analyst", "regional_coordinator", "central_analyst", "drill_controller", "admin"]
+        .map((x) => h("option", { value: x }, t("r_" + x)))),
+      unit: h("select", { id: "u-unit" }, h("option", { value: "" }, "—"), units.map((u) => h("option", { value: u.id }, u.short))),
+      password: h("input", { id: "u-password", type: "password", required: true, minlength: 10 }),
+    };
+    const out = h("div");
+    frame("users",
+      r.status !== 200 ? msg(errText(r)) :
+        table(["username", "display_name", "role", "unit", "region", "disabled"], r.data.users, (u) =>
+          h("tr", {}, h("td", {}, u.username), h("td", {}, u.display_name), h("td", {}, t("r_" + u.role)),
+            h("td", {}, u.unit ? unitName(u.unit) : "—"), h("td", {}, u.region ? regionName(u.region) : "—"),
+            h("td", {}, u.disabled ? "✔" : ""))),
+      h("form", { class: "form", onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { username: f.username.value, display_name: f.display_name.value, role: f.role.value, password: f.password.value };
+        if (f.unit.value) body.unit = f.unit.value;
+        const x = await api("POST", "/users", body);
+        if (x.status === 201) usersPage(); else out.replaceChildren(msg(errText(x)));
+      } }, h("h3", {}, t("create_user")),
+      h("label", {}, t("username"), f.username), h("label", {}, t("display_name"), f.display_name),
+      h("label", {}, t("role"), f.role), h("label", {}, t("unit"), f.unit), h("label", {}, t("password"), f.password),
+      h("button", { type: "submit", id: "u-create" }, t("create")), out));
+  }
+
+  async function tokensPage(shown) {
+    const r = await api("GET", "/tokens");
+    const name = h("input", { id: "t-name", required: true });
+    const kind = h("select", { id: "t-kind" }, ["gateway", "agent", "api"].map((x) => h("option", { value: x }, x)));
+    const out = h("div");
+    frame("tokens",
+      shown ? h("p", { class: "msg ok", id: "token-shown" }, t("token_once") + " ", h("code", {}, shown)) : null,
+      r.status !== 200 ? msg(errText(r)) :
+        table(["name", "kind", "unit", "revoked", ""], r.data.tokens, (k) =>
+          h("tr", {}, h("td", {}, k.name), h("td", {}, k.kind), h("td", {}, k.unit || "—"),
+            h("td", {}, k.revoked ? t("revoked") : ""),
+            h("td", {}, k.revoked ? null : h("button", { class: "link", onclick: async () => {
+              await api("DELETE", "/tokens/" + k.id); tokensPage();
+            } }, t("revoke"))))),
+      h("form", { class: "inline-form", onsubmit: async (e) => {
+        e.preventDefault();
+        const x = await api("POST", "/tokens", { name: name.value, kind: kind.value });
+        if (x.status === 201) tokensPage(x.data.token); else out.replaceChildren(msg(errText(x)));
+      } }, h("h3", {}, t("create_token")), name, kind, h("button", { type: "submit" }, t("create")), out));
+  }
+
+  async function auditPage() {
+    const r = await api("GET", "/audit?limit=200");
+    const out = h("div", { id: "chain" });
+    frame("audit",
+      h("button", { id: "verify", onclick: async () => {
+        const v = await api("GET", "/audit/verify");
+        out.replaceChildren(v.status !== 200 ? msg(errText(v)) : v.data.intact
+          ? msg(t("chain_ok") + " (" + v.data.checked + ")", "ok") : msg(t("chain_broken") + " " + v.data.first_broken));
+      } }, t("verify_chain")), out,
+      r.status !== 200 ? msg(errText(r)) :
+        table(["at", "actor", "action", "object", "unit"], r.data.entries, (e) =>
+          h("tr", {}, h("td", {}, fmtTime(new Date(e.at_ms).toISOString())), h("td", {}, e.actor),
+            h("td", {}, e.action), h("td", {}, e.object), h("td", {}, e.unit || ""))));
+  }
+
+  // ---- routing ----
+  async function route() {
+    document.documentElement.lang = lang;
+    document.title = t("app");
+    const hash = location.hash || "#/";
+    if (!me) {
+      const r = await api("GET", "/session");
+      if (r.status === 200 && r.data.authenticated) { me = r.data; await loadUnits(); }
+    }
+    if (!me || hash === "#/login") { if (me && hash === "#/login") return go("#/"); return loginPage(); }
+    const path = hash.slice(1).split("?")[0];
+    let m;
+    if (path === "/" || path === "") return dashboard();
+    if (path === "/incidents") return incidentsPage();
+    if (path === "/incidents/new") return newIncidentPage();
+    if ((m = path.match(/^\/incidents\/(\d+)$/))) return incidentPage(m[1]);
+    if (path === "/alerts") return alertsPage();
+    if (path === "/org") return orgPage();
+    if (path === "/users") return usersPage();
+    if (path === "/tokens") return tokensPage();
+    if (path === "/audit") return auditPage();
+    frame("", msg(t("not_found")));
+  }
+
+  window.addEventListener("hashchange", route);
+  window.addEventListener("DOMContentLoaded", route);
+})();
