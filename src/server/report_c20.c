@@ -732,7 +732,7 @@ static void part_system(struct builder *b, bool details)
 		return;
 	}
 	field_take(b, "systems[].level", "Phân loại cấp độ của hệ thống thông tin (nếu có)",
-	           "Security level of the information system (if classified)", false, level, FOUND);
+	           "Security level of the information system, if classified", false, level, FOUND);
 	if (b->kind == REPORT_C20_INITIAL) {
 		const json_t *ext = json_object_get(b->inc, "providers");
 
