@@ -1239,10 +1239,12 @@ void report_c20_deadline(const json_t *inc, report_c20_kind kind, int64_t now,
 		d->state = REPORT_C20_FILED;
 		d->filed_late = d->has_due && d->filed > d->due;
 	} else if (!d->has_start) {
-		const char *s = str_of(inc, kind == REPORT_C20_FINAL ? "closed_at" : "detected_at");
+		const json_t *c = json_object_get(inc, "closed_at");
+
 		/* an incident not yet closed waits; a bad closed_at is unknown */
-		d->state = kind == REPORT_C20_FINAL && s == NULL ? REPORT_C20_WAITING
-		                                                 : REPORT_C20_UNKNOWN;
+		d->state = kind == REPORT_C20_FINAL && (c == NULL || json_is_null(c))
+		                   ? REPORT_C20_WAITING
+		                   : REPORT_C20_UNKNOWN;
 	} else if (now > d->due) {
 		d->state = REPORT_C20_OVERDUE;
 	} else if (d->due - now <= REPORT_C20_DUE_SOON_WINDOW) {

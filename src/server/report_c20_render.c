@@ -113,6 +113,7 @@ static PangoLayout *lay(struct pdf *p, const char *text, double size, int style,
 {
 	PangoLayout *l = pango_layout_new(p->ctx);
 	PangoFontDescription *fd = pango_font_description_new();
+	PangoAttrList *attrs;
 
 	pango_font_description_set_family(fd, FONT);
 	pango_font_description_set_size(fd, (gint)(size * PANGO_SCALE));
@@ -125,6 +126,12 @@ static PangoLayout *lay(struct pdf *p, const char *text, double size, int style,
 	pango_layout_set_width(l, (int)(width * PANGO_SCALE));
 	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
 	pango_layout_set_alignment(l, align);
+	/* no hyphen where a word is broken: a hash or URL copied from the
+	 * report must not gain a '-' */
+	attrs = pango_attr_list_new();
+	pango_attr_list_insert(attrs, pango_attr_insert_hyphens_new(FALSE));
+	pango_layout_set_attributes(l, attrs);
+	pango_attr_list_unref(attrs);
 	pango_layout_set_text(l, text, -1);
 	return l;
 }
@@ -316,7 +323,7 @@ static void pdf_field(struct pdf *p, const json_t *f)
 	size_t start = strlen(t);
 	char *all = g_strconcat(t, value, NULL);
 	PangoLayout *l = lay(p, all, 11, NORMAL, TEXT_W - 10, PANGO_ALIGN_LEFT);
-	PangoAttrList *attrs = pango_attr_list_new();
+	PangoAttrList *attrs = pango_attr_list_copy(pango_layout_get_attributes(l));
 	PangoAttribute *a = pango_attr_weight_new(blank ? PANGO_WEIGHT_NORMAL : PANGO_WEIGHT_BOLD);
 
 	a->start_index = (guint)start;
@@ -451,7 +458,7 @@ out:
 
 static void pdf_signature(struct pdf *p, const json_t *s)
 {
-	double x = M_LEFT + TEXT_W * 0.45, w = TEXT_W * 0.55;
+	double x = M_LEFT + TEXT_W * 0.35, w = TEXT_W * 0.65;
 	const char *keys[] = {"title", "note", NULL, "name"};
 	int styles[] = {BOLD, ITALIC, NORMAL, BOLD};
 
@@ -467,7 +474,7 @@ static void pdf_signature(struct pdf *p, const json_t *s)
 			continue;
 		}
 		t = rget(s, keys[i]);
-		l = lay(p, t, 11, styles[i], w, PANGO_ALIGN_CENTER);
+		l = lay(p, t, 10.5, styles[i], w, PANGO_ALIGN_CENTER);
 		show_at(p, l, x, p->y);
 		p->y += lay_height(l);
 		g_object_unref(l);
