@@ -6,7 +6,8 @@
  *   vigil report c20 --kind notification|initial|final --format pdf|json|html
  *                    INCIDENT.json -o OUT [--now RFC3339] [--strict]
  *
- * OUT "-" is standard output. The incident file is read up to
+ * OUT "-" is standard output; a device or FIFO is written in place, a file is
+ * replaced whole (temporary file and rename). The incident file is read up to
  * CLI_REPORT_MAX_INPUT bytes. The report date and the deadline are computed
  * at --now (default: the clock). Missing required fields are listed on
  * standard error; the report is still written, as a draft, unless --strict.
@@ -17,6 +18,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -73,18 +75,41 @@ static char *read_input(const char *path, size_t *len)
 	return (char *)g_byte_array_free(b, FALSE);
 }
 
+static int write_stream(FILE *f, const char *out, const char *data, size_t len)
+{
+	if (fwrite(data, 1, len, f) != len || fflush(f) != 0) {
+		fprintf(stderr, "vigil report: %s: %s: %s\n", out, _("cannot write the output"),
+		        g_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int write_output(const char *out, const char *data, size_t len)
 {
 	GError *e = NULL;
+	struct stat st;
 
-	if (strcmp(out, "-") == 0) {
-		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-			fprintf(stderr, "vigil report: %s\n", _("cannot write the output"));
+	if (strcmp(out, "-") == 0)
+		return write_stream(stdout, out, data, len);
+	/* a device, a FIFO or a link to one (-o /dev/stdout, a pipe): written
+	 * in place; renaming a file over it would replace the device itself */
+	if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		FILE *f = fopen(out, "wb");
+		int rc;
+
+		if (f == NULL) {
+			fprintf(stderr, "vigil report: %s: %s: %s\n", out, _("cannot open"),
+			        g_strerror(errno));
 			return -1;
 		}
-		return 0;
+		rc = write_stream(f, out, data, len);
+		if (fclose(f) != 0)
+			rc = -1;
+		return rc;
 	}
-	/* written whole to a temporary file and renamed: never half a PDF */
+	/* a file: written whole to a temporary file and renamed, never half a
+	 * PDF */
 	if (!g_file_set_contents(out, data, (gssize)len, &e)) {
 		fprintf(stderr, "vigil report: %s: %s\n", _("cannot write the output"), e->message);
 		g_error_free(e);

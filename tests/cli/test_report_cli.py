@@ -7,6 +7,8 @@
   - missing required fields are listed on stderr (English, or Vietnamese
     with VIGIL_LANG=vi) and the report is still written, as a draft;
     --strict writes nothing and exits 1;
+  - -o naming a FIFO (or a device) writes into it instead of renaming a
+    file over it;
   - errors exit 2 with a message naming the problem: unknown kind or format,
     no output, a file that is not JSON or not an object, duplicate keys, a
     bad --now, an unknown report;
@@ -16,9 +18,11 @@
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "engine"))
@@ -106,6 +110,20 @@ def main():
                     and "DIỄN TẬP / EXERCISE" in txt, "the initial PDF reads back")
         print("300 indicators: " + ", ".join("%s %.2f s %d bytes" % (k, s, b)
                                              for k, (s, b) in sizes.items()))
+
+        # a FIFO (like /dev/stdout or a device) is written in place, never
+        # replaced by a renamed file
+        fifo = os.path.join(tmp, "out.fifo")
+        os.mkfifo(fifo)
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+        reader.start()
+        r = vtest.run(["report", "c20", "--kind", "notification", "--format", "pdf",
+                       "--now", NOW, inc_path, "-o", fifo])
+        reader.join(30)
+        C.check(r.rc == 0 and got and got[0][:5] == b"%PDF-"
+                and stat.S_ISFIFO(os.lstat(fifo).st_mode),
+                "-o FIFO: written through, still a FIFO", r.err)
 
         # errors
         bad = os.path.join(tmp, "bad.json")
