@@ -96,9 +96,10 @@ void report_c20_deadline(const json_t *incident, report_c20_kind kind, int64_t n
 json_t *report_c20_deadline_json(const struct report_c20_deadline *d);
 
 /* Required fields of a report that the incident does not fill (or fills with
- * the wrong JSON type): an array of {"field": "reporter.phone", "reason":
- * "missing"|"wrong_type", "vi": "...", "en": "..."}, in form order. Never
- * NULL (empty array when complete). */
+ * the wrong JSON type, or with a time that is not RFC 3339): an array of
+ * {"field": "reporter.phone", "reason": "missing"|"wrong_type", "vi": "...",
+ * "en": "..."}, in form order. Blank strings are missing. Never NULL (empty
+ * array when complete). */
 json_t *report_c20_missing(const json_t *incident, report_c20_kind kind);
 
 /*
