@@ -4,11 +4,16 @@
 # a second run does nothing and prints nothing but a one-line summary.
 set -eu
 
+# libcairo2-dev, libpango1.0-dev, fonts-dejavu-core: the Circular 20/2017
+# reports (src/server/report_c20.c) are PDFs drawn with cairo + pango in a
+# font that covers Vietnamese; poppler-utils: its tests read them back with
+# pdftotext.
 PKGS="
 build-essential pkg-config meson ninja-build clang clang-format
 libglib2.0-dev libgmime-3.0-dev libarchive-dev libmspack-dev libytnef0-dev
 libgsf-1-dev libmagic-dev libyara-dev libssl-dev libjansson-dev libsodium-dev
 libcmocka-dev libseccomp-dev zlib1g-dev libpsl-dev
+libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
 zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage gcab
 python3 yara clamav
 libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3

@@ -136,6 +136,40 @@ static const char *const table[][2] = {
         {"release failed", "giải phóng thất bại"},
         {"released: sendmail took it", "đã giải phóng: sendmail đã nhận thư"},
         {"first copy let through by vigil-milter", "bản đầu tiên đã được vigil-milter cho qua"},
+        /* vigil report (cmd_report.c) */
+        {"Writes a report of Circular 20/2017/TT-BTTTT (incident notification, initial "
+         "report, final report) from an incident document. OUT '-' is standard output; "
+         "--now sets the report time (RFC 3339, default now); --strict writes nothing "
+         "when required fields are missing.",
+         "Lập báo cáo theo Thông tư 20/2017/TT-BTTTT (thông báo sự cố, báo cáo ban đầu, báo "
+         "cáo kết thúc ứng phó) từ tài liệu sự cố. OUT '-' là đầu ra chuẩn; --now đặt thời "
+         "điểm báo cáo (RFC 3339, mặc định là hiện tại); --strict không ghi gì khi thiếu "
+         "thông tin bắt buộc."},
+        {"the incident document is too large", "tài liệu sự cố quá lớn"},
+        {"cannot write the output", "không ghi được đầu ra"},
+        {"deadline of the", "hạn nộp báo cáo"},
+        {"not yet started", "chưa bắt đầu tính"},
+        {"not_due", "chưa đến hạn"},
+        {"due_soon", "sắp đến hạn"},
+        {"overdue", "quá hạn"},
+        {"filed", "đã nộp"},
+        {"waiting", "chờ kết thúc ứng phó"},
+        {"unknown", "không xác định"},
+        {"required fields missing (draft)", "còn thiếu thông tin bắt buộc (bản nháp)"},
+        {"not an RFC 3339 time (e.g. 2026-11-27T08:15:00Z)",
+         "không phải thời gian RFC 3339 (ví dụ 2026-11-27T08:15:00Z)"},
+        {"--kind must be notification, initial or final",
+         "--kind phải là notification, initial hoặc final"},
+        {"--format must be pdf, json or html", "--format phải là pdf, json hoặc html"},
+        {"give one incident document and the output: INCIDENT.json -o OUT",
+         "hãy chỉ định một tài liệu sự cố và đầu ra: INCIDENT.json -o OUT"},
+        {"not an incident document", "không phải tài liệu sự cố"},
+        {"line", "dòng"},
+        {"out of memory", "hết bộ nhớ"},
+        {"--strict: nothing written", "--strict: không ghi gì"},
+        {"cannot render the report", "không tạo được báo cáo"},
+        {"unknown report; try: vigil report c20 --help",
+         "loại báo cáo không xác định; xem: vigil report c20 --help"},
 };
 
 void cli_set_lang(vigil_lang l)
