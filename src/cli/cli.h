@@ -70,5 +70,6 @@ int cmd_extract(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_org(int argc, char **argv);
 
 #endif

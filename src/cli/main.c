@@ -19,6 +19,7 @@ static void usage(FILE *out)
 	        "  quarantine  list, show, release or delete quarantined messages\n"
 	        "  report      incident reports (c20: Circular 20/2017/TT-BTTTT) as PDF, JSON, "
 	        "HTML\n"
+	        "  org         generate or check the organisation file (org.json)\n"
 	        "  version     print the version\n\n"
 	        "Run 'vigil COMMAND --help' for the options of a command.\n",
 	        VIGIL_VERSION);
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 		return cmd_quarantine(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "org") == 0)
+		return cmd_org(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return EXIT_CLEAN;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run-fuzz.sh BUILD SECONDS - runs every libFuzzer harness for SECONDS each.
-# Corpus: tests/fuzz/seeds plus the shared test data (read only); new
+# Corpus: tests/fuzz/seeds plus the shared test data (read only), or
+# tests/fuzz/seeds/HARNESS/ alone where that folder exists; new
 # interesting inputs go to BUILD/fuzz-corpus/HARNESS. A crash or timeout input
 # is copied into tests/fuzz/regressions/ so `make check` replays it forever.
 set -u
@@ -15,8 +16,13 @@ for h in "$B"/tests/fuzz/fuzz_*; do
 	corpus="$B/fuzz-corpus/$name"
 	art="$B/fuzz-artifacts/$name/"
 	mkdir -p "$corpus" "$art"
-	set -- "$corpus" "$TOP/tests/fuzz/seeds"
-	[ -d "$SH/testdata" ] && set -- "$@" "$SH/testdata/mime/mimetools" "$SH/testdata/mime/rspamd"
+	if [ -d "$TOP/tests/fuzz/seeds/$name" ]; then
+		# a harness with seeds of its own (seeds/fuzz_org/): only those
+		set -- "$corpus" "$TOP/tests/fuzz/seeds/$name"
+	else
+		set -- "$corpus" "$TOP/tests/fuzz/seeds"
+		[ -d "$SH/testdata" ] && set -- "$@" "$SH/testdata/mime/mimetools" "$SH/testdata/mime/rspamd"
+	fi
 	echo "== $name for ${SECS}s"
 	"$h" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2048 -max_len=1048576 \
 		-artifact_prefix="$art" "$@" 2>&1 | tail -n 5
