@@ -30,6 +30,15 @@ import unicodedata
 
 DOMAIN = "bhxh.example"
 
+# the same regions as `vigil org generate` (docs/organisation.md)
+REGIONS = [
+    {"id": "national", "name_vi": "Cơ quan Trung ương", "name_en": "Central agency"},
+    {"id": "north", "name_vi": "Miền Bắc", "name_en": "North"},
+    {"id": "central-highlands", "name_vi": "Miền Trung – Tây Nguyên",
+     "name_en": "Central and Highlands"},
+    {"id": "south", "name_vi": "Miền Nam", "name_en": "South"},
+]
+
 UNITS = [
     {"id": "cntt", "name": "Trung tâm Công nghệ thông tin", "short": "Trung tâm CNTT",
      "region": "national", "city": "Hà Nội"},
@@ -112,12 +121,13 @@ def main():
         seen[local] = seen.get(local, 0) + 1
         if seen[local] > 1:
             local += str(seen[local])
-        staff.append({"name": name, "email": "%s@%s" % (local, DOMAIN), "unit": unit,
-                      "title": title})
+        staff.append({"id": "s%06d" % (len(staff) + 1), "name": name,
+                      "email": "%s@%s" % (local, DOMAIN), "unit": unit, "title": title})
     admin = staff[1]["email"]  # the mail administrator of the IT Centre
     aliases = {"%s@%s" % (r, DOMAIN): admin for r in ROLES}
+    units = [dict(u, kind="central" if u["region"] == "national" else "province") for u in UNITS]
     org = {"organisation": "Bảo hiểm xã hội Việt Nam (demo)", "domain": DOMAIN,
-           "units": UNITS, "staff": staff, "aliases": aliases}
+           "regions": REGIONS, "units": units, "staff": staff, "aliases": aliases}
     write(os.path.join(base, "org.json"), json.dumps(org, ensure_ascii=False, indent=1) + "\n")
 
     # one hash for everybody: same password, and a restart keeps the file

@@ -1,11 +1,15 @@
 /*
  * orgmap.c - the organisation as vigild reads it at request time (orgmap.h).
  *
- * Bounded: the file is at most 256 MiB; strings longer than 256 bytes and
- * entries without an id are skipped. Unknown fields are ignored, so the
+ * The file is validated by the organisation module (org.c) first; then this
+ * read-only view keeps what requests need. Bounded: the file is at most
+ * 256 MiB; strings longer than 256 bytes and entries without an id are
+ * skipped. Unknown fields are ignored, so the
  * richer files of the organisation editor load here too.
  */
 #include "orgmap.h"
+
+#include "org.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -39,6 +43,19 @@ struct orgmap *orgmap_load(const char *path, char **err)
 	if (g_stat(path, &st) != 0 || st.st_size > MAX_FILE) {
 		*err = g_strdup_printf("%s: missing or larger than 256 MiB", path);
 		return NULL;
+	}
+	/* the organisation module's checks first (docs/organisation.md): vigild
+	 * serves a valid organisation or none */
+	{
+		org_error oe;
+		org *o = NULL;
+
+		if (org_load_file(path, &o, &oe) != ORG_OK) {
+			*err = g_strdup_printf("%s: %s (check it with: vigil org check %s)", path, oe.text,
+			                       path);
+			return NULL;
+		}
+		org_free(o);
 	}
 	m = g_new0(struct orgmap, 1);
 	m->doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);

@@ -24,7 +24,8 @@ VIGILD = os.path.join(BUILD, "src", "vigild")
 ORG = {
     "organisation": "Bảo hiểm xã hội Việt Nam",
     "domain": "bhxh.example",
-    "regions": [{"id": "north", "name_vi": "Miền Bắc", "name_en": "North"},
+    "regions": [{"id": "national", "name_vi": "Cơ quan Trung ương", "name_en": "Central agency"},
+                {"id": "north", "name_vi": "Miền Bắc", "name_en": "North"},
                 {"id": "central-highlands", "name_vi": "Miền Trung – Tây Nguyên",
                  "name_en": "Central–Highlands"},
                 {"id": "south", "name_vi": "Miền Nam", "name_en": "South"}],
