@@ -533,6 +533,19 @@ web_dir = $TOP/web
 admin_password_file = $VG/admin-password
 log = $LOG/vigild.log
 user =
+# notifications by email go through this stack's Postfix
+sendmail = $SENDMAIL
+mail_from = vigil@$DOMAIN
+public_url = http://127.0.0.1:$HTTP_PORT
+
+[reports]
+# who files the Circular 20/2017 reports (docs/reports.md)
+address = Số 7 Tràng Thi, phường Hàng Trống, quận Hoàn Kiếm, Hà Nội
+name = Nguyễn Văn An
+title = Giám đốc Trung tâm Công nghệ thông tin
+phone = 024 3000 0000
+email = nguyen.van.an@$DOMAIN
+recipients = Cục An toàn thông tin (VNCERT/CC);Bảo hiểm xã hội Việt Nam
 EOF
 }
 

@@ -157,7 +157,8 @@
 
   async function dashboard() {
     frame("dashboard", h("p", {}, t("loading")));
-    const [inc, al] = await Promise.all([api("GET", "/incidents?limit=500"), api("GET", "/alerts?limit=500")]);
+    const [inc, al, dueR, notes] = await Promise.all([api("GET", "/incidents?limit=500"),
+      api("GET", "/alerts?limit=500"), api("GET", "/reports/due"), api("GET", "/notifications?limit=10")]);
     const open = inc.status === 200 ? inc.data.incidents.filter((i) => i.status !== "closed") : [];
     const byUnit = {}, byRegion = {};
     for (const i of open) for (const u of i.units) {
@@ -176,10 +177,8 @@
       const slot = days.find((x) => x.day === d);
       if (slot) slot.n++;
     }
-    // Circular 20/2017: the final report is owed within 5 days of the end of
-    // the response; shown here from detection as an early warning
-    const due = open.map((i) => ({ i, due: i.detected_ms + 5 * 86400000 }))
-      .sort((a, b) => a.due - b.due).slice(0, 10);
+    // Circular 20/2017: each report is owed within 5 days (report_c20.c)
+    const due = (dueR.status === 200 ? dueR.data.due : []).slice(0, 10);
     frame("dashboard",
       h("div", { class: "cards" },
         h("div", { class: "card", id: "card-open" }, h("div", { class: "big" }, String(open.length)), t("open_incidents")),
@@ -193,10 +192,15 @@
             h("tr", {}, h("td", {}, unitName(u)), h("td", { class: "num" }, String(n)))))),
       h("h3", {}, t("detections")), barChart(days),
       h("h3", {}, t("deadlines")),
-      table(["ref", "title", "due"], due, ({ i, due }) =>
-        h("tr", { class: due < now ? "late" : null },
-          h("td", {}, h("a", { href: "#/incidents/" + i.id }, i.ref)), h("td", {}, i.title),
-          h("td", {}, (due < now ? t("overdue") + " · " : "") + fmtTime(new Date(due).toISOString())))));
+      table(["ref", "report", "status", "due"], due, (d) =>
+        h("tr", { class: d.state === "overdue" ? "late" : null },
+          h("td", {}, h("a", { href: "#/incidents/" + d.incident }, d.ref)), h("td", {}, t("k_" + d.kind)),
+          h("td", {}, t("rs_" + d.state)), h("td", {}, fmtTime(d.due)))),
+      h("h3", {}, t("notifications")),
+      table(["at", "title"], notes.status === 200 ? notes.data.notifications : [], (n) =>
+        h("tr", { class: n.seen ? null : "unseen" }, h("td", {}, fmtTime(new Date(n.at_ms).toISOString())),
+          h("td", {}, n.incident ? h("a", { href: "#/incidents/" + n.incident }, n.text) : n.text))));
+    if (notes.status === 200 && notes.data.unseen) api("POST", "/notifications/seen", {});
   }
 
   // ---- incidents ----
@@ -299,6 +303,30 @@
           h("form", { class: "form", onsubmit: (e) => { e.preventDefault();
             act("POST", `/incidents/${id}/comments`, { text: comment.value }); } },
           h("label", {}, t("add_comment"), comment), h("button", { type: "submit", id: "c-add" }, t("add"))))),
+      h("h3", {}, t("reports")),
+      table(["report", "status", "due", ""], i.deadlines || [], (d) => h("tr", { class: d.state === "overdue" ? "late" : null },
+        h("td", {}, t("k_" + d.kind)), h("td", {}, t("rs_" + d.state)), h("td", {}, fmtTime(d.due)),
+        h("td", {},
+          h("a", { href: `/api/v1/incidents/${id}/reports/${d.kind}?format=pdf`, id: "pdf-" + d.kind }, "PDF"), " · ",
+          h("a", { href: `/api/v1/incidents/${id}/reports/${d.kind}?format=html`, target: "_blank", rel: "noopener" }, "HTML"),
+          d.state === "filed" ? null : [" · ", h("button", { class: "link", id: "filed-" + d.kind, onclick: () =>
+            act("POST", `/incidents/${id}/reports/${d.kind}/filed`, {}) }, t("mark_sent"))]))),
+      h("h3", {}, t("evidence")),
+      table(["name", "value"], i.evidence || [], (e) => h("tr", {},
+        h("td", {}, h("a", { href: `/api/v1/incidents/${id}/evidence/${e.id}` }, e.name)), h("td", { class: "mono" }, e.sha256))),
+      h("form", { class: "inline-form", onsubmit: async (e) => {
+        e.preventDefault();
+        const file = e.target.querySelector("input[type=file]").files[0];
+        if (!file) return;
+        const buf = new Uint8Array(await file.arrayBuffer());
+        let bin = "";
+        for (let k = 0; k < buf.length; k += 0x8000) bin += String.fromCharCode.apply(null, buf.subarray(k, k + 0x8000));
+        act("POST", `/incidents/${id}/evidence`, { name: file.name, content: btoa(bin) });
+      } }, h("input", { type: "file", id: "ev-file" }), h("button", { type: "submit", id: "ev-add" }, t("upload"))),
+      h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
+        act("POST", `/incidents/${id}/units`, { unit: e.target.querySelector("select").value }); } },
+      h("select", { id: "unit-add" }, units.map((u) => h("option", { value: u.id }, u.short))),
+      h("button", { type: "submit" }, t("add_unit"))),
       h("h3", {}, t("messages")),
       table(["received", "sender", "subject", "verdict", "score"], i.messages, (m) =>
         h("tr", {}, h("td", {}, fmtTime(m.received_at)), h("td", {}, m.from || ""), h("td", {}, m.subject || ""),

@@ -22,6 +22,10 @@ void api_org_units(struct http_req *rq, struct http_resp *rs);
 void api_health(struct http_req *rq, struct http_resp *rs);
 
 /* api_incidents.c */
+/* The incident document (docs/api.md) if the caller may read it:
+ * STORE_OK, STORE_ENOTFOUND (missing or out of scope), or a store error. */
+int incident_document(struct vsrv *srv, const struct caller *c, const char *id, json_t **out,
+                      char **err);
 /*
  * One gateway message record (JSON) into an alert, grouped into an
  * incident: the HTTP status it deserves (201 new, 200 duplicate, 400/422
@@ -43,6 +47,9 @@ void api_incidents_update_task(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_unit(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_evidence(struct http_req *rq, struct http_resp *rs);
 void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);
+void api_reports_get(struct http_req *rq, struct http_resp *rs);
+void api_reports_filed(struct http_req *rq, struct http_resp *rs);
+void api_reports_due(struct http_req *rq, struct http_resp *rs);
 void api_notifications_list(struct http_req *rq, struct http_resp *rs);
 void api_notifications_seen(struct http_req *rq, struct http_resp *rs);
 

@@ -31,6 +31,7 @@
 #include "auth.h"
 #include "notify.h"
 #include "orgmap.h"
+#include "report_c20.h"
 #include "tr.h"
 
 #define MAX_KEYS 256
@@ -1023,12 +1024,79 @@ static int doc_read(store_db *db, void *ctx, char **err)
 	    "incident = ? ORDER BY id",
 	    "alert", "uid", "received_ms", "gateway", "verdict", "score", "subject", "from");
 #undef SUB
+	/* what the Circular 20/2017 reports need (docs/reports.md) */
+	json_object_set_new(inc, "category", json_string("malware.spyware"));
+	json_object_set(inc, "reporter", d->g.srv->reporter);
+	{
+		json_t *reports = json_object(), *dl = json_array();
+		static const char *const cols[] = {"kind",    "filed_ms", "number",
+		                                   "sent_to", "who",      NULL};
+		struct rows rr = {cols, json_array()};
+		size_t k;
+		json_t *row;
+
+		if (rc == STORE_OK)
+			rc = store_sql(db,
+			               "SELECT kind, filed_ms, number, sent_to, actor FROM "
+			               "incident_reports "
+			               "WHERE incident = ?",
+			               &id, 1, rows_json, &rr, err);
+		json_array_foreach(rr.arr, k, row)
+		{
+			json_t *o = json_object(), *sent = NULL;
+			const char *st = json_string_value(json_object_get(row, "sent_to"));
+
+			json_object_set_new(
+			        o, "filed_at",
+			        json_time(json_integer_value(json_object_get(row, "filed_ms"))));
+			json_object_set(o, "number", json_object_get(row, "number"));
+			if (st != NULL)
+				sent = json_loads(st, 0, NULL);
+			json_object_set_new(o, "sent_to",
+			                    json_is_array(sent) ? sent : json_array());
+			if (!json_is_array(sent))
+				json_decref(sent);
+			json_object_set(o, "by", json_object_get(row, "who"));
+			json_object_set_new(reports,
+			                    json_string_value(json_object_get(row, "kind")), o);
+		}
+		json_decref(rr.arr);
+		json_object_set(reports, "recipients", d->g.srv->recipients);
+		json_object_set_new(inc, "reports", reports);
+		for (int kind = 0; kind < REPORT_C20__KINDS; kind++) {
+			struct report_c20_deadline x;
+
+			report_c20_deadline(inc, (report_c20_kind)kind, store_now_ms() / 1000, &x);
+			json_array_append_new(dl, report_c20_deadline_json(&x));
+		}
+		json_object_set_new(inc, "deadlines", dl);
+	}
 	d->out = inc;
 out:
 	json_decref(units);
 	json_decref(r.arr);
 	g_ptr_array_unref(ul);
 	return rc;
+}
+
+int incident_document(struct vsrv *srv, const struct caller *c, const char *id, json_t **out,
+                      char **err)
+{
+	struct doc d = {.g = {.srv = srv, .c = c, .right = RIGHT_READ}};
+	int rc;
+
+	*out = NULL;
+	if (!parse_id(id, &d.g.id))
+		return STORE_ENOTFOUND;
+	rc = store_with(srv->st, 0, doc_read, &d, err);
+	if (rc != STORE_OK)
+		return rc;
+	if (!d.g.exists || !d.g.allowed) {
+		json_decref(d.out);
+		return STORE_ENOTFOUND;
+	}
+	*out = d.out;
+	return STORE_OK;
 }
 
 void api_incidents_get(struct http_req *rq, struct http_resp *rs)

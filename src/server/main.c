@@ -55,12 +55,16 @@ const struct http_route api_routes[] = {
         {"POST", "/api/v1/incidents/:id/units", api_incidents_add_unit},
         {"POST", "/api/v1/incidents/:id/evidence", api_incidents_add_evidence},
         {"GET", "/api/v1/incidents/:id/evidence/:file", api_incidents_get_evidence},
+        {"GET", "/api/v1/incidents/:id/reports/:kind", api_reports_get},
+        {"POST", "/api/v1/incidents/:id/reports/:kind/filed", api_reports_filed},
+        {"GET", "/api/v1/reports/due", api_reports_due},
         {"GET", "/api/v1/notifications", api_notifications_list},
         {"POST", "/api/v1/notifications/seen", api_notifications_seen},
         {NULL, NULL, NULL},
 };
 
 struct conf {
+	GKeyFile *kf; /* kept for the sections read later ([reports]) */
 	char *listen, *db, *org, *web, *cert, *key, *user, *log, *log_level, *admin_file;
 	char *public_url, *sendmail, *mail_from;
 	bool feed;
@@ -75,6 +79,33 @@ static char *get(GKeyFile *kf, const char *key, const char *def)
 	if (v != NULL)
 		g_strstrip(v);
 	return v != NULL ? v : g_strdup(def);
+}
+
+/* [reports]: the reporting organisation and contact (docs/reports.md) */
+static void reports_conf(GKeyFile *kf, struct vsrv *srv)
+{
+	static const char *const keys[] = {"organisation", "unit",  "address", "city", "name",
+	                                   "title",        "phone", "email",   NULL};
+	json_t *r = json_object(), *rec = json_array();
+	char **list;
+
+	json_object_set_new(r, "organisation", json_string("Bảo hiểm xã hội Việt Nam"));
+	json_object_set_new(r, "unit", json_string("Trung tâm Công nghệ thông tin"));
+	json_object_set_new(r, "city", json_string("Hà Nội"));
+	for (int i = 0; kf != NULL && keys[i] != NULL; i++) {
+		char *v = g_key_file_get_string(kf, "reports", keys[i], NULL);
+
+		if (v != NULL && g_utf8_validate(v, -1, NULL) && *g_strstrip(v))
+			json_object_set_new(r, keys[i], json_string(v));
+		g_free(v);
+	}
+	list = kf ? g_key_file_get_string_list(kf, "reports", "recipients", NULL, NULL) : NULL;
+	for (char **p = list; p != NULL && *p != NULL; p++)
+		if (g_utf8_validate(*p, -1, NULL) && *g_strstrip(*p))
+			json_array_append_new(rec, json_string(*p));
+	g_strfreev(list);
+	srv->reporter = r;
+	srv->recipients = rec;
 }
 
 static int conf_load(const char *path, struct conf *c)
@@ -134,8 +165,7 @@ static int conf_load(const char *path, struct conf *c)
 		g_key_file_free(kf);
 		return -1;
 	}
-	if (kf)
-		g_key_file_free(kf);
+	c->kf = kf;
 	return 0;
 }
 
@@ -271,6 +301,7 @@ int main(int argc, char **argv)
 	}
 	if (bootstrap(srv.st, c.admin_file) != 0)
 		goto out;
+	reports_conf(c.kf, &srv);
 	srv.secure_cookies = *c.cert != 0;
 	srv.public_url = c.public_url;
 	srv.sendmail = c.sendmail;
@@ -320,5 +351,9 @@ out:
 	g_free(c.public_url);
 	g_free(c.sendmail);
 	g_free(c.mail_from);
+	json_decref(srv.reporter);
+	json_decref(srv.recipients);
+	if (c.kf)
+		g_key_file_free(c.kf);
 	return rc;
 }

@@ -51,8 +51,8 @@ struct orgmap *orgmap_load(const char *path, char **err)
 		org *o = NULL;
 
 		if (org_load_file(path, &o, &oe) != ORG_OK) {
-			*err = g_strdup_printf("%s: %s (check it with: vigil org check %s)", path, oe.text,
-			                       path);
+			*err = g_strdup_printf("%s: %s (check it with: vigil org check %s)", path,
+			                       oe.text, path);
 			return NULL;
 		}
 		org_free(o);

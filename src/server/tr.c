@@ -35,6 +35,16 @@ const struct tr_pair tr_vi[] = {
         {"give \"name\" (≤ 255 bytes) and \"content\" (the file in base64, at most 700 KiB)",
          "Hãy gửi \"name\" (≤ 255 byte) và \"content\" (tệp mã hoá base64, tối đa 700 KiB)"},
         {"\"content\" is not base64", "\"content\" không phải base64"},
+        {"no such report; use notification, initial or final",
+         "Không có báo cáo này; dùng notification, initial hoặc final"},
+        {"format must be json, pdf or html", "format phải là json, pdf hoặc html"},
+        {"the report could not be drawn; tell the administrator",
+         "Không tạo được báo cáo; hãy báo quản trị viên"},
+        {"give optionally \"number\" (the report's number, ≤ 100 bytes) and \"sent_to\" (up to "
+         "20 recipients)",
+         "Có thể gửi \"number\" (số hiệu báo cáo, ≤ 100 byte) và \"sent_to\" (tối đa 20 nơi "
+         "nhận)"},
+        {"this report was already filed", "Báo cáo này đã được gửi"},
         {"a closed incident can only be reopened to \"triage\"",
          "Sự cố đã đóng chỉ có thể mở lại ở bước \"triage\" (phân loại)"},
         {"a provincial analyst needs a \"unit\"", "Phân tích viên tỉnh cần có \"unit\" (đơn vị)"},

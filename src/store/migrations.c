@@ -267,6 +267,15 @@ static const struct migration migrations[] = {
          " text TEXT NOT NULL,"
          " seen SMALLINT NOT NULL DEFAULT 0);"
          "CREATE INDEX notifications_user ON notifications (user_id, id);"
+         /* the Circular 20/2017 reports filed for an incident */
+         "CREATE TABLE incident_reports ("
+         " incident BIGINT NOT NULL,"
+         " kind TEXT NOT NULL CHECK (kind IN ('notification', 'initial', 'final')),"
+         " filed_ms BIGINT NOT NULL,"
+         " number TEXT,"
+         " sent_to TEXT,"
+         " actor TEXT NOT NULL,"
+         " PRIMARY KEY (incident, kind));"
          /* how far vigild's feeder read the gateways' message records */
          "CREATE TABLE feeder ("
          " name TEXT PRIMARY KEY,"

@@ -62,7 +62,7 @@ def main():
         for name, unit in (("pa", a), ("pc", c)):
             r = admin.post("/api/v1/users", {"username": name, "display_name": name,
                                              "role": "provincial_analyst", "unit": unit,
-                                             "password": PW})
+                                             "email": by_unit[unit][-1], "password": PW})
             C.check(r.status == 201, "provincial analyst %s of %s created" % (name, unit), r)
         r = admin.post("/api/v1/users", {"username": "ca", "display_name": "ca",
                                          "role": "central_analyst", "password": PW})
@@ -96,6 +96,15 @@ def main():
         C.check(any(i["type"] == "sha256" for i in doc.get("indicators", [])),
                 "the attachment's hash is an indicator of the incident", doc.get("indicators"))
 
+        # the analyst of unit a is told by email, through the stack's Postfix
+        def told():
+            rc, out = tms.run(["doveadm", "-c", os.path.join(st.base, "dovecot", "dovecot.conf"),
+                               "fetch", "-u", by_unit[a][-1], "hdr.subject", "mailbox", "INBOX"],
+                              timeout=20)
+            return out if rc == 0 and "=?UTF-8?B?" in out else None
+        got = tms.wait_for(told, 30, 1)
+        C.check(got is not None, "the analyst of the recipients' unit got the notification by email",
+                got)
         pa, pc, ca = Client(base), Client(base), Client(base)
         pa.login("pa", PW)
         pc.login("pc", PW)

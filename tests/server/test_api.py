@@ -399,6 +399,53 @@ def suite(env, store_name):
                          {"name": "x", "content": base64.b64encode(b"x" * (701 << 10)).decode()})
     C.check(r.status == 400, p + "evidence over 700 KiB is refused", r)
 
+    # Circular 20/2017 reports
+    r = cl["hanoi"].get("/api/v1/incidents/%d/reports/notification" % inc_hn)
+    rj = r.json or {}
+    C.check(r.status == 200 and rj.get("sections") and rj.get("deadline", {}).get("state") in
+            ("not_due", "due_soon"), p + "the incident notification as JSON, with its deadline",
+            json.dumps(rj)[:400])
+    r = cl["hanoi"].get("/api/v1/incidents/%d/reports/initial?format=pdf" % inc_hn)
+    C.check(r.status == 200 and r.raw.startswith(b"%PDF-") and
+            r.headers.get("Content-Type") == "application/pdf" and
+            "initial.pdf" in r.headers.get("Content-Disposition", ""),
+            p + "the initial report as a PDF download", r.headers.get("Content-Type"))
+    try:
+        import subprocess
+        txt = subprocess.run(["pdftotext", "-", "-"], input=r.raw, capture_output=True,
+                             timeout=60).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        txt = ""
+    C.check("Máy trạm nhiễm" in txt and "BÁO CÁO BAN ĐẦU" in txt.upper(),
+            p + "the PDF reads back with the incident's title and the form's heading", txt[:300])
+    r = cl["hanoi"].get("/api/v1/incidents/%d/reports/final?format=html" % inc_hn)
+    C.check(r.status == 200 and b"<!DOCTYPE html>" in r.raw[:200], p + "the final report as HTML",
+            r.raw[:100])
+    r = cl["hanoi"].get("/api/v1/incidents/%d/reports/bogus" % inc_hn)
+    C.check(r.status == 404, p + "an unknown report kind: 404", r)
+    r = cl["hanoi"].get("/api/v1/incidents/%d/reports/initial?format=docx" % inc_hn)
+    C.check(r.status == 400, p + "an unknown format: 400", r)
+    r = cl["danang"].get("/api/v1/incidents/%d/reports/initial" % inc_hn)
+    C.check(r.status == 404, p + "a report of an incident out of scope: 404", r)
+    r = cl["hanoi"].post("/api/v1/incidents/%d/reports/notification/filed" % inc_hn,
+                         {"number": "12/TB-CNTT"})
+    C.check(r.status == 200, p + "the notification is marked as sent", r)
+    r = cl["hanoi"].post("/api/v1/incidents/%d/reports/notification/filed" % inc_hn, {})
+    C.check(r.status == 409, p + "…and cannot be sent twice", r)
+    r = cl["viewer_hn"].post("/api/v1/incidents/%d/reports/initial/filed" % inc_hn, {})
+    C.check(r.status == 403, p + "a viewer cannot mark a report sent", r)
+    doc = cl["hanoi"].get("/api/v1/incidents/%d" % inc_hn).json
+    dl = {d["kind"]: d["state"] for d in doc.get("deadlines", [])}
+    C.check(dl.get("notification") == "filed" and dl.get("final") == "waiting" and
+            doc["reports"]["notification"]["number"] == "12/TB-CNTT",
+            p + "deadlines: notification filed, final waits for the end of the response", dl)
+    r = cl["hanoi"].get("/api/v1/reports/due")
+    due = [(d["incident"], d["kind"]) for d in (r.json or {}).get("due", [])]
+    C.check(r.status == 200 and (inc_hn, "initial") in due and
+            (inc_hn, "notification") not in due and inc_s not in [i for i, _ in due] and
+            all(cl["hanoi"].get("/api/v1/incidents/%d" % i).status == 200 for i, _ in due),
+            p + "reports due: the initial report of a Hà Nội incident, nothing out of scope", due)
+
     # notifications: the people whose scope the new incidents touched
     r = cl["danang"].get("/api/v1/notifications")
     texts = [n["text"] for n in (r.json or {}).get("notifications", [])]

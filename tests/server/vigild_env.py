@@ -139,6 +139,10 @@ class VigildEnv:
             f.write("[server]\nlisten = 127.0.0.1:%d\ndb = %s\norg = %s\nweb_dir = %s\n"
                     "admin_password_file = %s/admin-password\nthreads = 4\nsendmail = %s\n"
                     "mail_from = vigil@bhxh.example\npublic_url = http://vigil.test\n"
+                    "[reports]\naddress = Số 7 Tràng Thi, Hoàn Kiếm, Hà Nội\n"
+                    "name = Nguyễn Văn An\ntitle = Giám đốc Trung tâm\nphone = 024 0000 0000\n"
+                    "email = an@bhxh.example\n"
+                    "recipients = Cục An toàn thông tin (VNCERT/CC);Bảo hiểm xã hội Việt Nam\n"
                     % (self.port, self.db_url, self.org_path, self.web, tmp, sendmail))
         self.proc = None
         self.log = os.path.join(tmp, "vigild.log")

@@ -106,6 +106,10 @@ def main():
         C.check("64" in (s.get("bad_indicator") or ""),
                 "a malformed SHA-256 is refused and the server's reason is shown",
                 s.get("bad_indicator"))
+        C.check(s.get("report_links") == 3 and s.get("notification_sent") is True and
+                (s.get("pdf") or {}).get("head") == "%PDF-",
+                "reports: three forms with PDF links, one marked sent, the PDF downloads",
+                (s.get("report_links"), s.get("notification_sent"), s.get("pdf")))
         C.check(s.get("nav_vi") == "Sự cố" and s.get("nav_en") == "Incidents" and
                 s.get("status_en") == "Triage", "the language switch turns the UI into English",
                 (s.get("nav_vi"), s.get("nav_en"), s.get("status_en")))

@@ -71,6 +71,16 @@ try {
   await page.click("#i-add");
   await page.waitForSelector("p.msg.err");
   seen.steps.bad_indicator = await page.textContent("p.msg.err");
+  seen.steps.report_links = await page.locator("a[id^='pdf-']").count();
+  await page.click("#filed-notification");
+  await page.waitForFunction(() => !document.querySelector("#filed-notification") && document.querySelector("#pdf-initial"));
+  seen.steps.notification_sent = await page.evaluate(() =>
+    [...document.querySelectorAll("tr")].some((tr) => tr.textContent.includes("Thông báo sự cố") && tr.textContent.includes("Đã gửi")));
+  const pdf = await page.evaluate(async (href) => {
+    const r = await fetch(href); const b = new Uint8Array(await r.arrayBuffer());
+    return { status: r.status, type: r.headers.get("Content-Type"), head: String.fromCharCode(...b.slice(0, 5)) };
+  }, await page.getAttribute("#pdf-initial", "href"));
+  seen.steps.pdf = pdf;
   await shot("04-incident-vi");
 
   await page.click("#lang");

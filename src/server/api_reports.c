@@ -1,0 +1,374 @@
+/*
+ * api_reports.c - the reports owed under Circular 20/2017/TT-BTTTT, from
+ * the incident document (report_c20.c does the forms; docs/reports.md).
+ *
+ *   GET  /incidents/:id/reports/:kind?format=json|pdf|html   a report, now
+ *   POST /incidents/:id/reports/:kind/filed                  mark it sent
+ *   GET  /reports/due                                        what is owed soon
+ */
+#include "api.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "report_c20.h"
+#include "tr.h"
+
+#define DUE_LIST_MAX 500
+
+static bool kind_of(struct http_req *rq, struct http_resp *rs, report_c20_kind *k)
+{
+	if (rq->nparams < 2 || report_c20_kind_parse(rq->params[1], k) != 0) {
+		http_error(rs, 404, "not_found",
+		           "no such report; use notification, initial or final");
+		return false;
+	}
+	return true;
+}
+
+void api_reports_get(struct http_req *rq, struct http_resp *rs)
+{
+	struct vsrv *srv = rq->ctx;
+	const char *fmt = http_query(rq, "format");
+	report_c20_kind kind;
+	json_t *doc = NULL, *rep = NULL;
+	char *err = NULL;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ) || !kind_of(rq, rs, &kind))
+		return;
+	if (fmt == NULL)
+		fmt = "json";
+	if (strcmp(fmt, "json") != 0 && strcmp(fmt, "pdf") != 0 && strcmp(fmt, "html") != 0) {
+		http_error(rs, 400, "invalid", "format must be json, pdf or html");
+		return;
+	}
+	rc = incident_document(srv, rq->auth, rq->params[0], &doc, &err);
+	if (rc == STORE_ENOTFOUND) {
+		free(err);
+		http_error(rs, 404, "not_found", "no such incident");
+		return;
+	}
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		return;
+	}
+	rep = report_c20_build(doc, kind, store_now_ms() / 1000);
+	if (rep == NULL) {
+		http_error(rs, 503, "unavailable", "out of memory; try again");
+		goto out;
+	}
+	if (strcmp(fmt, "json") == 0) {
+		http_json(rs, 200, rep);
+		rep = NULL;
+	} else if (strcmp(fmt, "pdf") == 0) {
+		unsigned char *pdf = NULL;
+		size_t len = 0;
+
+		if (report_c20_render_pdf(rep, &pdf, &len) != REPORT_C20_OK) {
+			http_error(rs, 500, "render",
+			           "the report could not be drawn; tell the administrator");
+			goto out;
+		}
+		rs->status = 200;
+		rs->body = (char *)pdf;
+		rs->body_len = len;
+		rs->ctype = "application/pdf";
+		rs->filename = g_strdup_printf(
+		        "%s-%s.pdf", json_string_value(json_object_get(doc, "ref")) ?: "incident",
+		        report_c20_kind_name(kind));
+	} else {
+		char *html = NULL;
+		size_t len = 0;
+
+		if (report_c20_render_html(rep, true, &html, &len) != REPORT_C20_OK) {
+			http_error(rs, 500, "render",
+			           "the report could not be drawn; tell the administrator");
+			goto out;
+		}
+		rs->status = 200;
+		rs->body = html;
+		rs->body_len = len;
+		rs->ctype = "text/html; charset=utf-8";
+	}
+out:
+	json_decref(rep);
+	json_decref(doc);
+}
+
+struct filed {
+	const struct caller *c;
+	int64_t id;
+	const char *kind, *number;
+	char *sent_to;
+	bool conflict;
+};
+
+static int filed_tx(store_db *db, void *ctx, char **err)
+{
+	struct filed *f = ctx;
+	struct store_val p[] = {store_int(f->id),          store_text(f->kind),
+	                        store_int(store_now_ms()), store_text(f->number),
+	                        store_text(f->sent_to),    store_text(f->c->username)};
+	struct store_val q[] = {store_int(f->id), store_text(f->kind)};
+	int64_t n = 0;
+	char obj[32], text[96];
+	int rc = store_sql(db,
+	                   "SELECT count(*) FROM incident_reports WHERE incident = ? AND kind = ?",
+	                   q, 2, store_row_int, &n, err);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (n > 0) {
+		f->conflict = true;
+		return STORE_ECONFLICT;
+	}
+	rc = store_sql(
+	        db,
+	        "INSERT INTO incident_reports (incident, kind, filed_ms, number, sent_to, actor) "
+	        "VALUES (?, ?, ?, ?, ?, ?)",
+	        p, 6, NULL, NULL, err);
+	g_snprintf(text, sizeof text, "report %s filed", f->kind);
+	if (rc == STORE_OK) {
+		struct store_val e[] = {store_int(f->id), store_int(store_now_ms()),
+		                        store_text(f->c->username), store_text(text)};
+
+		rc = store_sql(
+		        db,
+		        "INSERT INTO events (incident, at_ms, actor, kind, text) VALUES (?, ?, ?, "
+		        "'report', ?)",
+		        e, 4, NULL, NULL, err);
+	}
+	g_snprintf(obj, sizeof obj, "incident:%lld", (long long)f->id);
+	if (rc == STORE_OK) {
+		json_t *d = json_pack("{s:s,s:s?}", "kind", f->kind, "number", f->number);
+
+		rc = audit_append(db, f->c->username, "incident.report", obj, NULL, d, err);
+		json_decref(d);
+	}
+	return rc;
+}
+
+void api_reports_filed(struct http_req *rq, struct http_resp *rs)
+{
+	struct vsrv *srv = rq->ctx;
+	struct filed f = {.c = rq->auth};
+	report_c20_kind kind;
+	json_t *doc = NULL, *b = NULL, *sent;
+	const char *why;
+	char *err = NULL;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_WORK) || !kind_of(rq, rs, &kind))
+		return;
+	b = http_body_json(rq, &why);
+	if (b == NULL) {
+		http_error(rs, 400, "invalid", "%s", why);
+		return;
+	}
+	f.number = json_string_value(json_object_get(b, "number"));
+	sent = json_object_get(b, "sent_to");
+	if ((json_object_get(b, "number") && (f.number == NULL || strlen(f.number) > 100)) ||
+	    (sent != NULL && (!json_is_array(sent) || json_array_size(sent) > 20))) {
+		http_error(rs, 400, "invalid",
+		           "give optionally \"number\" (the report's number, ≤ 100 bytes) and "
+		           "\"sent_to\" (up to 20 recipients)");
+		goto out;
+	}
+	for (size_t i = 0; sent != NULL && i < json_array_size(sent); i++)
+		if (!json_is_string(json_array_get(sent, i)) ||
+		    json_string_length(json_array_get(sent, i)) > 300) {
+			http_error(
+			        rs, 400, "invalid",
+			        "give optionally \"number\" (the report's number, ≤ 100 bytes) and "
+			        "\"sent_to\" (up to 20 recipients)");
+			goto out;
+		}
+	/* the caller must be able to work on the incident: read it first */
+	rc = incident_document(srv, rq->auth, rq->params[0], &doc, &err);
+	if (rc == STORE_ENOTFOUND) {
+		free(err);
+		http_error(rs, 404, "not_found", "no such incident");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	{
+		json_t *units = json_object_get(doc, "units"), *u;
+		const char *ids[64];
+		int n = 0;
+		size_t i;
+
+		json_array_foreach(units, i, u) if (n < 64) ids[n++] =
+		        json_string_value(json_object_get(u, "id"));
+		if (!access_units(srv, rq->auth, RIGHT_WORK, ids, n,
+		                  json_is_true(json_object_get(doc, "drill")))) {
+			http_error(rs, 403, "forbidden",
+			           "you may see this incident but not change it");
+			goto out;
+		}
+	}
+	f.id = json_integer_value(json_object_get(doc, "id"));
+	f.kind = report_c20_kind_name(kind);
+	/* without a list: sent to the configured recipients */
+	f.sent_to = json_dumps(sent ? sent : srv->recipients, JSON_COMPACT);
+	rc = store_with(srv->st, 1, filed_tx, &f, &err);
+	if (f.conflict) {
+		free(err);
+		http_error(rs, 409, "conflict", "this report was already filed");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	http_json(rs, 200,
+	          json_pack("{s:I,s:s,s:b}", "incident", (json_int_t)f.id, "kind", f.kind, "filed",
+	                    1));
+out:
+	free(f.sent_to);
+	json_decref(doc);
+	json_decref(b);
+}
+
+/* ---- what is owed soon ---- */
+
+struct due {
+	struct vsrv *srv;
+	const struct caller *c;
+	const char *scope;
+	struct rows r;
+	json_t *filed; /* "id:kind" -> filed_ms */
+};
+
+static int due_read(store_db *db, void *ctx, char **err)
+{
+	struct due *d = ctx;
+	struct store_val unit = store_text(NULL), region = store_text(NULL);
+	static const char *const fcols[] = {"incident", "kind", "filed_ms", NULL};
+	struct rows fr = {fcols, json_array()};
+	size_t i;
+	json_t *row;
+	int rc;
+
+	if (d->scope != NULL && g_str_has_prefix(d->scope, "unit:"))
+		unit = store_text(d->scope + 5);
+	else if (d->scope != NULL && g_str_has_prefix(d->scope, "region:"))
+		region = store_text(d->scope + 7);
+	{
+		struct store_val p[] = {unit, region, unit, region, store_int(DUE_LIST_MAX)};
+
+		rc = store_sql(
+		        db,
+		        "SELECT i.id, i.ref, i.title, i.detected_ms, i.closed_ms, i.drill FROM "
+		        "incidents i WHERE ((CAST(? AS TEXT) IS NULL AND CAST(? AS TEXT) IS "
+		        "NULL) OR EXISTS (SELECT 1 FROM incident_units iu WHERE iu.incident = "
+		        "i.id AND (iu.unit = ? OR iu.region = ?))) ORDER BY i.id DESC LIMIT ?",
+		        p, 5, rows_json, &d->r, err);
+	}
+	if (rc == STORE_OK)
+		rc = store_sql(db, "SELECT incident, kind, filed_ms FROM incident_reports", NULL, 0,
+		               rows_json, &fr, err);
+	json_array_foreach(fr.arr, i, row)
+	{
+		char key[64];
+
+		g_snprintf(key, sizeof key, "%lld:%s",
+		           (long long)json_integer_value(json_object_get(row, "incident")),
+		           json_string_value(json_object_get(row, "kind")));
+		json_object_set(d->filed, key, json_object_get(row, "filed_ms"));
+	}
+	json_decref(fr.arr);
+	return rc;
+}
+
+static int by_due(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t dx = json_integer_value(json_object_get(x, "seconds_left"));
+	json_int_t dy = json_integer_value(json_object_get(y, "seconds_left"));
+
+	return dx < dy ? -1 : dx > dy;
+}
+
+void api_reports_due(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const cols[] = {"id",        "ref",    "title", "detected_ms",
+	                                   "closed_ms", "?drill", NULL};
+	struct vsrv *srv = rq->ctx;
+	char buf[200];
+	struct due d = {
+	        .srv = srv, .c = rq->auth, .r = {cols, json_array()}, .filed = json_object()};
+	GPtrArray *items = g_ptr_array_new();
+	json_t *out = json_array(), *row;
+	int64_t now = store_now_ms() / 1000;
+	char *err = NULL;
+	size_t i;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		goto done;
+	d.scope = access_scope(d.c, buf, sizeof buf);
+	rc = store_with(srv->st, 0, due_read, &d, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto done;
+	}
+	json_array_foreach(d.r.arr, i, row)
+	{
+		json_int_t id = json_integer_value(json_object_get(row, "id"));
+		json_t *inc = json_object(), *reports = json_object();
+
+		json_object_set_new(
+		        inc, "detected_at",
+		        json_time(json_integer_value(json_object_get(row, "detected_ms"))));
+		json_object_set_new(
+		        inc, "closed_at",
+		        json_time(json_integer_value(json_object_get(row, "closed_ms"))));
+		for (int k = 0; k < REPORT_C20__KINDS; k++) {
+			char key[64];
+			json_t *f;
+
+			g_snprintf(key, sizeof key, "%lld:%s", (long long)id,
+			           report_c20_kind_name((report_c20_kind)k));
+			f = json_object_get(d.filed, key);
+			if (f != NULL)
+				json_object_set_new(reports,
+				                    report_c20_kind_name((report_c20_kind)k),
+				                    json_pack("{s:o}", "filed_at",
+				                              json_time(json_integer_value(f))));
+		}
+		json_object_set_new(inc, "reports", reports);
+		for (int k = 0; k < REPORT_C20__KINDS; k++) {
+			struct report_c20_deadline x;
+			json_t *j;
+
+			report_c20_deadline(inc, (report_c20_kind)k, now, &x);
+			if (x.state != REPORT_C20_DUE_SOON && x.state != REPORT_C20_OVERDUE &&
+			    x.state != REPORT_C20_NOT_DUE)
+				continue;
+			j = report_c20_deadline_json(&x);
+			json_object_set(j, "incident", json_object_get(row, "id"));
+			json_object_set(j, "ref", json_object_get(row, "ref"));
+			json_object_set(j, "title", json_object_get(row, "title"));
+			json_object_set(j, "drill", json_object_get(row, "drill"));
+			g_ptr_array_add(items, j);
+		}
+		json_decref(inc);
+	}
+	if (items->len > 1)
+		qsort(items->pdata, items->len, sizeof(gpointer), by_due);
+	for (guint k = 0; k < items->len; k++)
+		json_array_append_new(out, items->pdata[k]);
+	http_json(rs, 200, json_pack("{s:O}", "due", out));
+done:
+	json_decref(out);
+	json_decref(d.r.arr);
+	json_decref(d.filed);
+	g_ptr_array_unref(items);
+}
