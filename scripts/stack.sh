@@ -533,8 +533,9 @@ web_dir = $TOP/web
 admin_password_file = $VG/admin-password
 log = $LOG/vigild.log
 user =
-# notifications by email go through this stack's Postfix
+# notifications by email, and quarantine releases, go through this stack's Postfix
 sendmail = $SENDMAIL
+quarantine_dir = $VG/quarantine
 mail_from = vigil@$DOMAIN
 public_url = http://127.0.0.1:$HTTP_PORT
 

@@ -77,7 +77,7 @@
   // ---- frame ----
   function frame(active, ...content) {
     const nav = [["#/", "dashboard"], ["#/incidents", "incidents"], ["#/alerts", "alerts"],
-      ["#/org", "organisation"]];
+      ["#/quarantine", "quarantine"], ["#/org", "organisation"]];
     if (me && me.role === "admin") nav.push(["#/users", "users"], ["#/tokens", "tokens"], ["#/audit", "audit"]);
     const main = $("#main");
     main.replaceChildren(
@@ -344,6 +344,23 @@
           h("td", {}, a.incident ? h("a", { href: "#/incidents/" + a.incident }, "#" + a.incident) : "—"))));
   }
 
+  async function quarantinePage() {
+    frame("quarantine", h("p", {}, t("loading")));
+    const r = await api("GET", "/quarantine");
+    const out = h("div");
+    const act = async (id, what) => {
+      const x = await api("POST", `/quarantine/${id}/${what}`, {});
+      if (x.status === 200) quarantinePage(); else out.replaceChildren(msg(errText(x)));
+    };
+    frame("quarantine", out, r.status !== 200 ? msg(errText(r)) :
+      table(["received", "sender", "subject", "verdict", "status", ""], r.data.messages, (m) =>
+        h("tr", {}, h("td", {}, fmtTime(new Date(m.quarantined_ms).toISOString())), h("td", {}, m.from || ""),
+          h("td", {}, m.subject || ""), h("td", {}, t("v_" + m.verdict)), h("td", {}, t("q_" + m.state)),
+          h("td", {}, m.state !== "quarantined" ? null : [
+            h("button", { class: "link", id: "release-" + m.id, onclick: () => act(m.id, "release") }, t("release")), " · ",
+            h("button", { class: "link", id: "delete-" + m.id, onclick: () => act(m.id, "delete") }, t("delete"))]))));
+  }
+
   async function orgPage() {
     await loadUnits();
     frame("organisation", table(["unit", "region", "staff"], units, (u) =>
@@ -433,6 +450,7 @@
     if ((m = path.match(/^\/incidents\/(\d+)$/))) return incidentPage(m[1]);
     if (path === "/alerts") return alertsPage();
     if (path === "/org") return orgPage();
+    if (path === "/quarantine") return quarantinePage();
     if (path === "/users") return usersPage();
     if (path === "/tokens") return tokensPage();
     if (path === "/audit") return auditPage();

@@ -48,6 +48,8 @@ window.VIGIL_TEXT = {
     rs_waiting: "Chờ kết thúc ứng phó", rs_unknown: "Không xác định",
     mark_sent: "Đánh dấu đã gửi", number: "Số hiệu", evidence: "Chứng cứ", upload: "Tải lên",
     notifications: "Thông báo", add_unit: "Thêm đơn vị",
+    release: "Giải phóng", delete: "Xoá", q_quarantined: "Đang cách ly", q_releasing: "Đang giải phóng",
+    q_released: "Đã giải phóng", q_deleted: "Đã xoá",
   },
   en: {
     app: "vigil — email-borne spyware response",
@@ -94,5 +96,7 @@ window.VIGIL_TEXT = {
     rs_waiting: "Waits for the end of the response", rs_unknown: "Unknown",
     mark_sent: "Mark as sent", number: "Number", evidence: "Evidence", upload: "Upload",
     notifications: "Notifications", add_unit: "Add unit",
+    release: "Release", delete: "Delete", q_quarantined: "Quarantined", q_releasing: "Releasing",
+    q_released: "Released", q_deleted: "Deleted",
   },
 };

@@ -50,6 +50,9 @@ void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);
 void api_reports_get(struct http_req *rq, struct http_resp *rs);
 void api_reports_filed(struct http_req *rq, struct http_resp *rs);
 void api_reports_due(struct http_req *rq, struct http_resp *rs);
+void api_quarantine_list(struct http_req *rq, struct http_resp *rs);
+void api_quarantine_release(struct http_req *rq, struct http_resp *rs);
+void api_quarantine_delete(struct http_req *rq, struct http_resp *rs);
 void api_notifications_list(struct http_req *rq, struct http_resp *rs);
 void api_notifications_seen(struct http_req *rq, struct http_resp *rs);
 

@@ -58,6 +58,9 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/incidents/:id/reports/:kind", api_reports_get},
         {"POST", "/api/v1/incidents/:id/reports/:kind/filed", api_reports_filed},
         {"GET", "/api/v1/reports/due", api_reports_due},
+        {"GET", "/api/v1/quarantine", api_quarantine_list},
+        {"POST", "/api/v1/quarantine/:id/release", api_quarantine_release},
+        {"POST", "/api/v1/quarantine/:id/delete", api_quarantine_delete},
         {"GET", "/api/v1/notifications", api_notifications_list},
         {"POST", "/api/v1/notifications/seen", api_notifications_seen},
         {NULL, NULL, NULL},
@@ -66,7 +69,7 @@ const struct http_route api_routes[] = {
 struct conf {
 	GKeyFile *kf; /* kept for the sections read later ([reports]) */
 	char *listen, *db, *org, *web, *cert, *key, *user, *log, *log_level, *admin_file;
-	char *public_url, *sendmail, *mail_from;
+	char *public_url, *sendmail, *mail_from, *quarantine_dir;
 	bool feed;
 	unsigned threads;
 	int64_t session_hours, idle_minutes;
@@ -134,6 +137,7 @@ static int conf_load(const char *path, struct conf *c)
 	c->log_level = get(kf, "log_level", "info");
 	c->admin_file = get(kf, "admin_password_file", "/var/lib/vigil/admin-password");
 	c->sendmail = get(kf, "sendmail", "/usr/sbin/sendmail");
+	c->quarantine_dir = get(kf, "quarantine_dir", "");
 	c->mail_from = get(kf, "mail_from", "vigil@localhost");
 	{
 		char *d = g_strdup_printf("http://%s", c->listen);
@@ -306,6 +310,7 @@ int main(int argc, char **argv)
 	srv.public_url = c.public_url;
 	srv.sendmail = c.sendmail;
 	srv.mail_from = c.mail_from;
+	srv.quarantine_dir = c.quarantine_dir;
 	srv.session_ttl_ms = c.session_hours * 3600 * 1000;
 	srv.session_idle_ms = c.idle_minutes * 60 * 1000;
 	sigemptyset(&set);
@@ -351,6 +356,7 @@ out:
 	g_free(c.public_url);
 	g_free(c.sendmail);
 	g_free(c.mail_from);
+	g_free(c.quarantine_dir);
 	json_decref(srv.reporter);
 	json_decref(srv.recipients);
 	if (c.kf)

@@ -28,8 +28,9 @@ struct vsrv {
 	char *public_url; /* links in emails: "http://vigil.bhxh.example" */
 	char *sendmail;   /* the MTA's sendmail command (argv), or "" for no email */
 	char *mail_from;
-	json_t *reporter;   /* [reports]: who reports, for Circular 20/2017 (docs/reports.md) */
-	json_t *recipients; /* [reports] recipients: array of strings */
+	json_t *reporter;     /* [reports]: who reports, for Circular 20/2017 (docs/reports.md) */
+	json_t *recipients;   /* [reports] recipients: array of strings */
+	char *quarantine_dir; /* the local gateway's quarantine, or NULL */
 };
 
 /* Roles, weakest to strongest does not apply: each has its own rights. */

@@ -113,6 +113,37 @@ def main():
                 "an analyst of a recipient's unit sees the incident")
         C.check(pc.get("/api/v1/incidents/%s" % inc).status == 404,
                 "an analyst of another unit does not")
+        # the gateway's quarantine, from vigild
+        r = pa.get("/api/v1/quarantine")
+        mine = [m for m in (r.json or {}).get("messages", []) if tok in (m["subject"] or "")]
+        C.check(r.status == 200 and len(mine) == 1 and mine[0]["to"] == [by_unit[a][0]],
+                "quarantine: the analyst of unit a sees only the copy for unit a", r.raw[:500])
+        r = ca.get("/api/v1/quarantine")
+        both = [m for m in (r.json or {}).get("messages", []) if tok in (m["subject"] or "")]
+        C.check(len(both) == 2, "quarantine: the central analyst sees both copies", both)
+        r = pa.post("/api/v1/quarantine/%s/release" % mine[0]["id"], {}) if mine else None
+        C.check(r is not None and r.status == 403,
+                "a provincial analyst may not release a quarantined message", r)
+        other = [m for m in both if m["id"] != (mine[0]["id"] if mine else "")]
+        r = pc.post("/api/v1/quarantine/%s/delete" % other[0]["id"], {}) if other else None
+        C.check(r is not None and r.status == 404, "an analyst of a third unit cannot touch it", r)
+        r = ca.post("/api/v1/quarantine/%s/release" % mine[0]["id"], {}) if mine else None
+        C.check(r is not None and r.status == 200, "the central analyst releases the copy", r)
+
+        def delivered():
+            rc, out = tms.run(["doveadm", "-c", os.path.join(st.base, "dovecot", "dovecot.conf"),
+                               "search", "-u", by_unit[a][0], "mailbox", "INBOX", "subject",
+                               tok], timeout=20)
+            return out.strip() if rc == 0 and out.strip() else None
+        C.check(tms.wait_for(delivered, 30, 1) is not None,
+                "…and it reaches the recipient's mailbox (once, through Postfix)")
+        r = ca.post("/api/v1/quarantine/%s/release" % mine[0]["id"], {}) if mine else None
+        C.check(r is not None and r.status == 409, "releasing it again: 409", r)
+        r = pa.post("/api/v1/quarantine/%s/delete" % other[0]["id"], {}) if other else None
+        C.check(r is not None and r.status == 404, "the unit-a analyst cannot delete unit b's copy",
+                r)
+        r = ca.post("/api/v1/quarantine/%s/delete" % other[0]["id"], {}) if other else None
+        C.check(r is not None and r.status == 200, "the central analyst deletes the other copy", r)
         for s in ("triage", "containment", "eradication", "recovery", "closed"):
             r = ca.patch("/api/v1/incidents/%s" % inc, {"status": s})
             C.check(r.status == 200, "central analyst moves it to %s" % s, r)
