@@ -69,5 +69,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_milter(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_ioc(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static void usage(FILE *out)
 	        "  extract     write every object inside a message to a folder\n"
 	        "  milter      talk to a running vigil-milter (reload, status, metrics)\n"
 	        "  quarantine  list, show, release or delete quarantined messages\n"
+	        "  ioc         import STIX 2.1 / MISP indicators, export indicator files\n"
 	        "  version     print the version\n\n"
 	        "Run 'vigil COMMAND --help' for the options of a command.\n",
 	        VIGIL_VERSION);
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return cmd_milter(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quarantine") == 0)
 		return cmd_quarantine(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ioc") == 0)
+		return cmd_ioc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return EXIT_CLEAN;
