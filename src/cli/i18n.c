@@ -228,6 +228,24 @@ static const char *const table[][2] = {
         {"still referred to by", "vẫn đang được tham chiếu bởi"},
         {"cannot change; remove and add instead", "không thể thay đổi; hãy xóa rồi thêm mới"},
         {"out of range; the range is", "ngoài phạm vi; phạm vi hợp lệ là"},
+        /* vigil ioc (cmd_ioc.c) and the exchange modules' errors */
+        {"the input is larger than the limit", "dữ liệu đầu vào vượt quá giới hạn"},
+        {"cannot write", "không ghi được"},
+        {"not taken", "mục không được lấy"},
+        {"more", "mục nữa"},
+        {"give one input file; try --help", "hãy chỉ định một tệp đầu vào; xem --help"},
+        {"not TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT or TLP:RED",
+         "không phải TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT hay TLP:RED"},
+        {"auto, stix or misp", "auto, stix hoặc misp"},
+        {"neither a STIX bundle nor a MISP event",
+         "không phải gói STIX (bundle) cũng không phải sự kiện MISP"},
+        {"indicators imported", "chỉ dấu đã nhập"},
+        {"--format stix or --format misp", "--format stix hoặc --format misp"},
+        {"import or export? (try --help)", "import hay export? (xem --help)"},
+        {"invalid argument", "tham số không hợp lệ"},
+        {"not valid JSON", "không phải JSON hợp lệ"},
+        {"not the expected document", "không phải tài liệu như mong đợi"},
+        {"larger than the limits allow", "vượt quá giới hạn cho phép"},
 };
 
 void cli_set_lang(vigil_lang l)

@@ -23,6 +23,9 @@ for h in "$B"/tests/fuzz/fuzz_*; do
 		set -- "$corpus" "$TOP/tests/fuzz/seeds"
 		[ -d "$SH/testdata" ] && set -- "$@" "$SH/testdata/mime/mimetools" "$SH/testdata/mime/rspamd"
 	fi
+	case $name in
+	fuzz_stix | fuzz_misp) [ -d "$SH/testdata/stix" ] && set -- "$@" "$SH/testdata/stix" ;;
+	esac
 	echo "== $name for ${SECS}s"
 	"$h" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2048 -max_len=1048576 \
 		-artifact_prefix="$art" "$@" 2>&1 | tail -n 5

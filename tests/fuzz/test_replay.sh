@@ -17,6 +17,10 @@ for h in "$B"/tests/fuzz/*_replay; do
 		for d in "$SH"/testdata/mime/* "$SH"/testdata/office/oletools/*; do
 			[ -d "$d" ] && set -- "$@" "$d"
 		done
+		case $h in
+		*/fuzz_stix_replay | */fuzz_misp_replay)
+			set -- "$@" "$SH/testdata/stix" "$SH/testdata/stix/threat-reports" ;;
+		esac
 	fi
 	echo "== $(basename "$h")"
 	# every input once, then a bounded, reproducible mutation smoke run
