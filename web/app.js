@@ -295,7 +295,23 @@
             h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description))),
           h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
             act("POST", `/incidents/${id}/indicators`, { type: indType.value, value: indVal.value, description: indDesc.value || undefined }); } },
-          indType, indVal, indDesc, h("button", { type: "submit", id: "i-add" }, t("add")))),
+          indType, indVal, indDesc, h("button", { type: "submit", id: "i-add" }, t("add"))),
+          h("p", {}, t("export") + ": ",
+            h("a", { href: `/api/v1/incidents/${id}/export?format=stix`, id: "export-stix" }, "STIX 2.1"), " · ",
+            h("a", { href: `/api/v1/incidents/${id}/export?format=misp`, id: "export-misp" }, "MISP")),
+          h("form", { class: "inline-form", onsubmit: async (e) => {
+            e.preventDefault();
+            const file = e.target.querySelector("input[type=file]").files[0];
+            const fmt = e.target.querySelector("select").value;
+            if (!file) return;
+            const x = await fetch(`/api/v1/incidents/${id}/import?format=${fmt}`, { method: "POST",
+              credentials: "same-origin", body: await file.text(),
+              headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf, "Accept-Language": lang } });
+            const d = await x.json().catch(() => null);
+            if (x.status === 200) { await incidentPage(id); $("#content").prepend(msg(t("imported") + ": " + d.added, "ok")); }
+            else out.replaceChildren(msg((d && d.error && d.error.message) || t("error")));
+          } }, t("import") + ":", h("select", { id: "imp-format" }, h("option", { value: "stix" }, "STIX 2.1"), h("option", { value: "misp" }, "MISP")),
+          h("input", { type: "file", id: "imp-file", accept: ".json" }), h("button", { type: "submit", id: "imp-add" }, t("import")))),
         h("div", {},
           h("h3", {}, t("timeline")),
           h("ol", { class: "timeline", id: "timeline" }, i.timeline.map((e) => h("li", {},

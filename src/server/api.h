@@ -47,6 +47,12 @@ void api_incidents_update_task(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_unit(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_evidence(struct http_req *rq, struct http_resp *rs);
 void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);
+/* A change to one incident through the common path (scope, transaction,
+ * audit, notifications); body: the change's JSON (taken), or NULL to parse
+ * the request's. kind "import": {"format", "indicators": [...]}. */
+void incident_change(struct http_req *rq, struct http_resp *rs, const char *kind, json_t *body);
+void api_exchange_export(struct http_req *rq, struct http_resp *rs);
+void api_exchange_import(struct http_req *rq, struct http_resp *rs);
 void api_reports_get(struct http_req *rq, struct http_resp *rs);
 void api_reports_filed(struct http_req *rq, struct http_resp *rs);
 void api_reports_due(struct http_req *rq, struct http_resp *rs);

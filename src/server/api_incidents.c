@@ -1134,6 +1134,7 @@ struct change {
 	int64_t new_id;
 	int64_t task_id;
 	GPtrArray *mails;
+	json_t *extra; /* merged into the answer (imports: counts) */
 };
 
 static int set_col(store_db *db, int64_t id, const char *col, struct store_val v, char **err)
@@ -1275,7 +1276,10 @@ static const char *indicator_problem(const char *type, const char *v)
 		               ? NULL
 		               : "not an email address";
 	if (strcmp(type, "domain") == 0) {
-		if (strlen(v) > 253 || strchr(v, '.') == NULL)
+		const char *tld = strrchr(v, '.');
+
+		if (strlen(v) > 253 || tld == NULL || tld[1] == 0 ||
+		    strspn(tld + 1, "0123456789") == strlen(tld + 1))
 			return "not a domain name";
 		for (const char *p = v; *p; p++)
 			if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' &&
@@ -1527,6 +1531,56 @@ static int apply_evidence(store_db *db, struct change *ch, char **err)
 	return rc;
 }
 
+/* indicators from a STIX bundle or a MISP event (api_exchange.c built the
+ * list; each is checked again here like one added by hand) */
+static int apply_import(store_db *db, struct change *ch, char **err)
+{
+	json_t *list = json_object_get(ch->body, "indicators"), *ind;
+	const char *fmt = json_string_value(json_object_get(ch->body, "format"));
+	json_t *refused = json_array();
+	size_t i, added = 0;
+	char obj[32], *text;
+	int rc = STORE_OK;
+
+	json_array_foreach(list, i, ind)
+	{
+		const char *type = json_string_value(json_object_get(ind, "type"));
+		const char *value = json_string_value(json_object_get(ind, "value"));
+		const char *desc = json_string_value(json_object_get(ind, "description"));
+		const char *tlp = json_string_value(json_object_get(ind, "tlp"));
+		const char *why = type && value ? (index_of(ind_types, type) < 0
+		                                           ? "not a vigil indicator type"
+		                                           : indicator_problem(type, value))
+		                                : "no type or value";
+
+		if (why != NULL) {
+			if (json_array_size(refused) < 100)
+				json_array_append_new(refused,
+				                      json_pack("{s:s?,s:s?,s:s}", "type", type,
+				                                "value", value, "reason", why));
+			continue;
+		}
+		rc = add_indicator(db, ch->g.id, type, value, desc ? desc : "",
+		                   index_of(tlps, tlp) >= 0 ? tlp : "TLP:AMBER", err);
+		if (rc != STORE_OK)
+			break;
+		added++;
+	}
+	text = g_strdup_printf("%zu indicators imported from %s", added, fmt ? fmt : "?");
+	if (rc == STORE_OK)
+		rc = add_event(db, ch->g.id, ch->g.c->username, "indicator", text, err);
+	g_free(text);
+	g_snprintf(obj, sizeof obj, "incident:%lld", (long long)ch->g.id);
+	if (rc == STORE_OK) {
+		json_t *d = json_pack("{s:s?,s:I}", "format", fmt, "added", (json_int_t)added);
+
+		rc = audit_append(db, ch->g.c->username, "incident.import", obj, NULL, d, err);
+		json_decref(d);
+	}
+	ch->extra = json_pack("{s:I,s:o}", "added", (json_int_t)added, "refused", refused);
+	return rc;
+}
+
 static int change_tx(store_db *db, void *ctx, char **err)
 {
 	struct change *ch = ctx;
@@ -1546,10 +1600,12 @@ static int change_tx(store_db *db, void *ctx, char **err)
 		return apply_unit(db, ch, err);
 	if (strcmp(ch->kind, "evidence") == 0)
 		return apply_evidence(db, ch, err);
+	if (strcmp(ch->kind, "import") == 0)
+		return apply_import(db, ch, err);
 	return apply_task_done(db, ch, err);
 }
 
-static void change(struct http_req *rq, struct http_resp *rs, const char *kind)
+void incident_change(struct http_req *rq, struct http_resp *rs, const char *kind, json_t *body)
 {
 	struct vsrv *srv = rq->ctx;
 	struct change ch = {.g = {.srv = srv, .c = rq->auth, .right = RIGHT_WORK}, .kind = kind};
@@ -1557,14 +1613,18 @@ static void change(struct http_req *rq, struct http_resp *rs, const char *kind)
 	char *err = NULL;
 	int rc;
 
-	if (!access_require(rq, rs, RIGHT_WORK))
+	if (!access_require(rq, rs, RIGHT_WORK)) {
+		json_decref(body);
 		return;
+	}
 	if (!parse_id(rq->params[0], &ch.g.id) ||
-	    (rq->nparams > 1 && !parse_id(rq->params[1], &ch.task_id))) {
+	    (rq->nparams > 1 && strcmp(kind, "task_done") == 0 &&
+	     !parse_id(rq->params[1], &ch.task_id))) {
+		json_decref(body);
 		http_error(rs, 404, "not_found", "no such incident or task");
 		return;
 	}
-	ch.body = http_body_json(rq, &why);
+	ch.body = body != NULL ? body : http_body_json(rq, &why);
 	if (ch.body == NULL) {
 		http_error(rs, 400, "invalid", "%s", why);
 		return;
@@ -1591,12 +1651,21 @@ static void change(struct http_req *rq, struct http_resp *rs, const char *kind)
 	} else if (rc != STORE_OK) {
 		store_unavailable(rs, rc, err);
 	} else {
-		http_json(rs, ch.new_id ? 201 : 200,
-		          json_pack("{s:I,s:o}", "incident", (json_int_t)ch.g.id, "id",
-		                    ch.new_id ? json_integer(ch.new_id) : json_null()));
+		json_t *ans = json_pack("{s:I,s:o}", "incident", (json_int_t)ch.g.id, "id",
+		                        ch.new_id ? json_integer(ch.new_id) : json_null());
+
+		if (ch.extra != NULL)
+			json_object_update(ans, ch.extra);
+		http_json(rs, ch.new_id ? 201 : 200, ans);
 	}
+	json_decref(ch.extra);
 	notify_free(ch.mails);
 	json_decref(ch.body);
+}
+
+static void change(struct http_req *rq, struct http_resp *rs, const char *kind)
+{
+	incident_change(rq, rs, kind, NULL);
 }
 
 void api_incidents_update(struct http_req *rq, struct http_resp *rs)

@@ -58,6 +58,8 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/incidents/:id/reports/:kind", api_reports_get},
         {"POST", "/api/v1/incidents/:id/reports/:kind/filed", api_reports_filed},
         {"GET", "/api/v1/reports/due", api_reports_due},
+        {"GET", "/api/v1/incidents/:id/export", api_exchange_export},
+        {"POST", "/api/v1/incidents/:id/import", api_exchange_import},
         {"GET", "/api/v1/quarantine", api_quarantine_list},
         {"POST", "/api/v1/quarantine/:id/release", api_quarantine_release},
         {"POST", "/api/v1/quarantine/:id/delete", api_quarantine_delete},

@@ -145,8 +145,13 @@ static void take(struct mimp *m, struct mattr *a, const char *type, const char *
 	char *norm = NULL, *v;
 	const char *why;
 
-	if (strcmp(type, "ip") == 0)
+	if (strcmp(type, "ip") == 0) {
 		type = exchange_host_type(value);
+		/* an ip-* attribute is an address: a value that is none is refused
+		 * as one, never taken as a domain name */
+		if (strcmp(type, "domain") == 0)
+			type = value != NULL && strchr(value, ':') != NULL ? "ipv6" : "ipv4";
+	}
 	why = exchange_check(type, value, &norm);
 	if (why != NULL) {
 		v = shorten(value);

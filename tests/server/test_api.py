@@ -446,6 +446,43 @@ def suite(env, store_name):
             all(cl["hanoi"].get("/api/v1/incidents/%d" % i).status == 200 for i, _ in due),
             p + "reports due: the initial report of a Hà Nội incident, nothing out of scope", due)
 
+    # STIX 2.1 and MISP, out and in
+    r = cl["hanoi"].get("/api/v1/incidents/%d/export?format=stix" % inc1)
+    objs = (r.json or {}).get("objects", [])
+    pats = [o.get("pattern", "") for o in objs if o.get("type") == "indicator"]
+    C.check(r.status == 200 and r.json.get("type") == "bundle" and
+            any(SHA_A in x and "SHA-256" in x for x in pats) and
+            "attachment;" in r.headers.get("Content-Disposition", ""),
+            p + "STIX 2.1 export: a bundle with the attachment hash as a pattern", pats[:3])
+    r = cl["hanoi"].get("/api/v1/incidents/%d/export?format=misp" % inc1)
+    attrs = [a.get("value") for a in (r.json or {}).get("Event", {}).get("Attribute", [])]
+    C.check(r.status == 200 and SHA_A in attrs, p + "MISP export: an event with the hash", attrs)
+    r = cl["danang"].get("/api/v1/incidents/%d/export?format=stix" % inc_hn)
+    C.check(r.status == 404, p + "no export of an incident out of scope", r)
+    shared = os.environ.get("VIGIL_SHARED") or os.path.join(os.path.dirname(__file__), "..", "..",
+                                                            "..", "shared")
+    bundle = os.path.join(shared, "testdata", "stix", "indicators-for-C2-with-COA.json")
+    if os.path.exists(bundle):
+        with open(bundle, "rb") as f:
+            raw = f.read()
+        r = cl["hanoi"].req("POST", "/api/v1/incidents/%d/import?format=stix" % inc_hn, raw=raw)
+        C.check(r.status == 200 and r.json["added"] == 2 and len(r.json["skipped"]) == 6,
+                p + "STIX import of the shared C2 bundle: 2 indicators, 6 objects listed", r)
+        doc = cl["hanoi"].get("/api/v1/incidents/%d" % inc_hn).json
+        C.check(any(i["value"] == "10.0.0.0" for i in doc["indicators"]),
+                p + "…the C2 address is an indicator of the incident", doc["indicators"])
+    r = cl["hanoi"].req("POST", "/api/v1/incidents/%d/import?format=stix" % inc_hn,
+                        raw=b'{"type": "bundle", "objects": 5}')
+    C.check(r.status == 400, p + "a malformed bundle is refused", r)
+    r = cl["hanoi"].req("POST", "/api/v1/incidents/%d/import?format=misp" % inc_hn,
+                        raw=json.dumps({"Event": {"info": "x", "Attribute": [
+                            {"type": "domain", "value": "bhxh-gov.example", "to_ids": True},
+                            {"type": "ip-dst", "value": "999.1.1.1", "to_ids": True}]}}).encode())
+    C.check(r.status == 200 and r.json["added"] == 1,
+            p + "MISP import: the valid attribute in, the impossible address out", r)
+    r = cl["viewer_hn"].req("POST", "/api/v1/incidents/%d/import?format=misp" % inc_hn, raw=b"{}")
+    C.check(r.status == 403, p + "a viewer cannot import", r)
+
     # notifications: the people whose scope the new incidents touched
     r = cl["danang"].get("/api/v1/notifications")
     texts = [n["text"] for n in (r.json or {}).get("notifications", [])]
