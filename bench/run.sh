@@ -4,6 +4,7 @@ set -eu
 B=${1:-build}
 cd "$(dirname "$0")/.."
 ./bench/scan_speed.sh "$B"
+python3 ./bench/api_bench.py "$B" 10
 if [ "$(id -u)" = 0 ]; then
 	bash ./bench/milter_bench.sh "$B"
 else

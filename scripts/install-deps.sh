@@ -19,7 +19,7 @@ python3 yara clamav
 libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3
 postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks curl
 postgresql postgresql-client
-chromium nodejs
+chromium nodejs wrk
 "
 
 missing=""

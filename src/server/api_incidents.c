@@ -720,16 +720,40 @@ static int incidents_read(store_db *db, void *ctx, char **err)
 		               " AND (CAST(? AS TEXT) IS NULL OR i.status = ?) ORDER BY "
 		               "i.id DESC LIMIT ? OFFSET ?",
 		               p, 8, rows_json, &l->r, err);
-	}
-	for (size_t i = 0; rc == STORE_OK && i < json_array_size(l->r.arr); i++) {
-		json_t *o = json_array_get(l->r.arr, i), *ua = json_array();
-		GPtrArray *units = g_ptr_array_new_with_free_func(g_free);
+		/* the units of the whole page in one query, not one per incident */
+		if (rc == STORE_OK && json_array_size(l->r.arr) > 0) {
+			static const char *const ucols[] = {"incident", "unit", NULL};
+			struct rows ur = {ucols, json_array()};
+			size_t i;
+			json_t *o;
 
-		rc = incident_units(db, json_integer_value(json_object_get(o, "id")), units, err);
-		for (guint k = 0; k < units->len; k++)
-			json_array_append_new(ua, json_string(units->pdata[k]));
-		json_object_set_new(o, "units", ua);
-		g_ptr_array_unref(units);
+			json_array_foreach(l->r.arr, i, o)
+			        json_object_set_new(o, "units", json_array());
+			rc = store_sql(
+			        db,
+			        "SELECT iu.incident, iu.unit FROM incident_units iu WHERE "
+			        "iu.incident IN (SELECT i.id FROM incidents i WHERE " SCOPE_COND
+			        " AND (CAST(? AS TEXT) IS NULL OR i.status = ?) ORDER BY i.id DESC "
+			        "LIMIT ? OFFSET ?) ORDER BY iu.incident, iu.unit",
+			        p, 8, rows_json, &ur, err);
+			json_array_foreach(ur.arr, i, o)
+			{
+				json_int_t inc = json_integer_value(json_object_get(o, "incident"));
+				size_t k;
+				json_t *row;
+
+				json_array_foreach(
+				        l->r.arr, k,
+				        row) if (json_integer_value(json_object_get(row, "id")) ==
+				                 inc)
+				{
+					json_array_append(json_object_get(row, "units"),
+					                  json_object_get(o, "unit"));
+					break;
+				}
+			}
+			json_decref(ur.arr);
+		}
 	}
 	return rc;
 }
@@ -1011,8 +1035,12 @@ static int doc_read(store_db *db, void *ctx, char **err)
 	    "t "
 	    "LEFT JOIN users u ON u.id = t.assignee WHERE t.incident = ? ORDER BY t.id",
 	    "id", "title", "unit", "assignee", "?done", "created_ms", "closed_ms");
+	/* bounded: a campaign can bring thousands of alerts into one incident;
+	 * the newest DOC_MAX_ROWS, with the totals beside them */
 	SUB("timeline",
-	    "SELECT id, at_ms, actor, kind, text FROM events WHERE incident = ? ORDER BY at_ms, id",
+	    "SELECT id, at_ms, actor, kind, text FROM (SELECT id, at_ms, actor, kind, text FROM "
+	    "events "
+	    "WHERE incident = ? ORDER BY at_ms DESC, id DESC LIMIT 1000) t ORDER BY at_ms, id",
 	    "id", "at_ms", "who", "kind", "text");
 	SUB("evidence",
 	    "SELECT id, name, sha256, size, actor, created_ms FROM evidence WHERE incident = ? "
@@ -1020,10 +1048,21 @@ static int doc_read(store_db *db, void *ctx, char **err)
 	    "id", "name", "sha256", "size", "who", "created_ms");
 	SUB("messages",
 	    "SELECT id, uid, received_ms, gateway, verdict, score, subject, sender FROM alerts "
-	    "WHERE "
-	    "incident = ? ORDER BY id",
+	    "WHERE incident = ? ORDER BY id DESC LIMIT 500",
 	    "alert", "uid", "received_ms", "gateway", "verdict", "score", "subject", "from");
 #undef SUB
+	{
+		int64_t nm = 0, ne = 0;
+
+		if (rc == STORE_OK)
+			rc = store_sql(db, "SELECT count(*) FROM alerts WHERE incident = ?", &id, 1,
+			               store_row_int, &nm, err);
+		if (rc == STORE_OK)
+			rc = store_sql(db, "SELECT count(*) FROM events WHERE incident = ?", &id, 1,
+			               store_row_int, &ne, err);
+		json_object_set_new(inc, "messages_total", json_integer(nm));
+		json_object_set_new(inc, "timeline_total", json_integer(ne));
+	}
 	/* what the Circular 20/2017 reports need (docs/reports.md) */
 	json_object_set_new(inc, "category", json_string("malware.spyware"));
 	json_object_set(inc, "reporter", d->g.srv->reporter);

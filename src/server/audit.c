@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AUDIT_LOCK_KEY 0x76696731 /* "vig1" */
+#define AUDIT_LOCK_KEY STORE_WRITE_LOCK /* "vig1" */
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 static void feed(crypto_hash_sha256_state *h, const char *s)

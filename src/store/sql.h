@@ -18,6 +18,11 @@
 
 #include "store/store_int.h"
 
+/* the advisory lock of vigild's write transactions on PostgreSQL (also the
+ * audit chain's: audit.c takes it again, which is a no-op in the same
+ * transaction) */
+#define STORE_WRITE_LOCK 0x76696731
+
 typedef struct store_db {
 	const struct store_driver *drv;
 	void *conn;

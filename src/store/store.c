@@ -415,6 +415,20 @@ int store_with(store *st, int write, store_with_fn fn, void *ctx, char **err)
 		rc = st->drv->begin(s->conn, STORE_TX_WRITE, err);
 		if (rc != STORE_OK)
 			goto out;
+		/* PostgreSQL: one writer at a time among vigild's transactions, as
+		 * SQLite's BEGIN IMMEDIATE gives. Each takes the audit chain's lock
+		 * anyway; taken in the middle it deadlocked against row locks that
+		 * another transaction took first (the bench found it) */
+		if (st->drv == &store_pg_driver) {
+			struct store_val k = {.t = SV_INT, .i = STORE_WRITE_LOCK};
+
+			rc = st->drv->query(s->conn, -1, "SELECT pg_advisory_xact_lock(?)", &k, 1,
+			                    NULL, NULL, err);
+			if (rc != STORE_OK) {
+				(void)st->drv->end(s->conn, 0, NULL);
+				goto out;
+			}
+		}
 	}
 	rc = fn(&db, ctx, err);
 	if (write) {
