@@ -53,6 +53,10 @@ void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);
 void incident_change(struct http_req *rq, struct http_resp *rs, const char *kind, json_t *body);
 void api_exchange_export(struct http_req *rq, struct http_resp *rs);
 void api_exchange_import(struct http_req *rq, struct http_resp *rs);
+/* One pass of the deadline warnings: a report due soon or overdue notifies
+ * the incident's people once per state. Returns how many were sent, -1 on
+ * a store error. now_s: the time (Unix seconds). */
+int reports_warn_pass(struct vsrv *srv, int64_t now_s);
 void api_reports_get(struct http_req *rq, struct http_resp *rs);
 void api_reports_filed(struct http_req *rq, struct http_resp *rs);
 void api_reports_due(struct http_req *rq, struct http_resp *rs);

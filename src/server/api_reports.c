@@ -14,6 +14,8 @@
 
 #include "access.h"
 #include "audit.h"
+#include "milter/log.h"
+#include "notify.h"
 #include "report_c20.h"
 #include "tr.h"
 
@@ -371,4 +373,192 @@ done:
 	json_decref(d.r.arr);
 	json_decref(d.filed);
 	g_ptr_array_unref(items);
+}
+
+/* ---- warnings: a report due soon or overdue tells the incident's people ---- */
+
+struct warn_ctx {
+	struct vsrv *srv;
+	json_t *incidents; /* id, ref, title, detected_ms, closed_ms, drill */
+	json_t *filed;     /* "id:kind" -> filed_ms */
+	json_t *warned;    /* "id:kind:state" -> true */
+	GPtrArray *mails;
+	int sent;
+};
+
+static int warn_read(store_db *db, void *ctx, char **err)
+{
+	static const char *const icols[] = {"id",        "ref",    "title", "detected_ms",
+	                                    "closed_ms", "?drill", NULL};
+	static const char *const fcols[] = {"incident", "kind", "filed_ms", NULL};
+	static const char *const wcols[] = {"incident", "kind", "state", NULL};
+	struct warn_ctx *w = ctx;
+	struct rows ri = {icols, w->incidents}, rf = {fcols, json_array()},
+	            rw = {wcols, json_array()};
+	struct store_val since = store_int(store_now_ms() - (int64_t)30 * 86400 * 1000);
+	size_t i;
+	json_t *row;
+	int rc;
+
+	/* open incidents, and those closed in the last 30 days (the final report) */
+	rc = store_sql(db,
+	               "SELECT id, ref, title, detected_ms, closed_ms, drill FROM incidents WHERE "
+	               "closed_ms IS NULL OR closed_ms > ? ORDER BY id DESC LIMIT 2000",
+	               &since, 1, rows_json, &ri, err);
+	if (rc == STORE_OK)
+		rc = store_sql(db, "SELECT incident, kind, filed_ms FROM incident_reports", NULL, 0,
+		               rows_json, &rf, err);
+	if (rc == STORE_OK)
+		rc = store_sql(db, "SELECT incident, kind, state FROM report_warnings", NULL, 0,
+		               rows_json, &rw, err);
+	json_array_foreach(rf.arr, i, row)
+	{
+		char key[64];
+
+		g_snprintf(key, sizeof key, "%lld:%s",
+		           (long long)json_integer_value(json_object_get(row, "incident")),
+		           json_string_value(json_object_get(row, "kind")));
+		json_object_set(w->filed, key, json_object_get(row, "filed_ms"));
+	}
+	json_array_foreach(rw.arr, i, row)
+	{
+		char key[96];
+
+		g_snprintf(key, sizeof key, "%lld:%s:%s",
+		           (long long)json_integer_value(json_object_get(row, "incident")),
+		           json_string_value(json_object_get(row, "kind")),
+		           json_string_value(json_object_get(row, "state")));
+		json_object_set_new(w->warned, key, json_true());
+	}
+	json_decref(rf.arr);
+	json_decref(rw.arr);
+	return rc;
+}
+
+struct warn_one {
+	struct warn_ctx *w;
+	int64_t id;
+	const char *kind, *state, *ref;
+	char *vi, *en;
+};
+
+static int warn_write(store_db *db, void *ctx, char **err)
+{
+	struct warn_one *o = ctx;
+	struct store_val p[] = {store_int(o->id), store_text(o->kind), store_text(o->state),
+	                        store_int(store_now_ms())};
+	struct store_val id = store_int(o->id);
+	GPtrArray *units = g_ptr_array_new_with_free_func(g_free);
+	static const char *const ucols[] = {"unit", NULL};
+	struct rows ur = {ucols, json_array()};
+	size_t i;
+	json_t *u;
+	int rc = store_sql(
+	        db,
+	        "INSERT INTO report_warnings (incident, kind, state, at_ms) VALUES (?, ?, "
+	        "?, ?) ON CONFLICT DO NOTHING",
+	        p, 4, NULL, NULL, err);
+
+	if (rc == STORE_OK)
+		rc = store_sql(db, "SELECT unit FROM incident_units WHERE incident = ?", &id, 1,
+		               rows_json, &ur, err);
+	json_array_foreach(ur.arr, i, u)
+	        g_ptr_array_add(units, g_strdup(json_string_value(json_object_get(u, "unit"))));
+	json_decref(ur.arr);
+	if (rc == STORE_OK)
+		rc = notify_units(db, o->w->srv, o->id, (const char *const *)units->pdata,
+		                  (int)units->len, NULL, o->vi, o->en, o->w->mails, err);
+	g_ptr_array_unref(units);
+	return rc;
+}
+
+int reports_warn_pass(struct vsrv *srv, int64_t now_s)
+{
+	struct warn_ctx w = {srv, json_array(), json_object(), json_object(), g_ptr_array_new(), 0};
+	static const char *const kvi[] = {"Thông báo sự cố", "Báo cáo ban đầu", "Báo cáo kết thúc"};
+	static const char *const ken[] = {"incident notification", "initial report",
+	                                  "final report"};
+	char *err = NULL;
+	size_t i;
+	json_t *row;
+
+	if (store_with(srv->st, 0, warn_read, &w, &err) != STORE_OK) {
+		vlog_warn("reports", "cannot read the deadlines: %s", err ? err : "?");
+		free(err);
+		w.sent = -1;
+		goto out;
+	}
+	json_array_foreach(w.incidents, i, row)
+	{
+		json_int_t id = json_integer_value(json_object_get(row, "id"));
+		json_t *inc = json_object(), *reports = json_object();
+
+		if (json_is_true(json_object_get(row, "drill")))
+			goto next; /* drills are measured, not nagged (issue 7) */
+		json_object_set_new(
+		        inc, "detected_at",
+		        json_time(json_integer_value(json_object_get(row, "detected_ms"))));
+		json_object_set_new(
+		        inc, "closed_at",
+		        json_time(json_integer_value(json_object_get(row, "closed_ms"))));
+		for (int k = 0; k < REPORT_C20__KINDS; k++) {
+			char key[64];
+			json_t *f;
+
+			g_snprintf(key, sizeof key, "%lld:%s", (long long)id,
+			           report_c20_kind_name((report_c20_kind)k));
+			if ((f = json_object_get(w.filed, key)) != NULL)
+				json_object_set_new(reports,
+				                    report_c20_kind_name((report_c20_kind)k),
+				                    json_pack("{s:o}", "filed_at",
+				                              json_time(json_integer_value(f))));
+		}
+		json_object_set_new(inc, "reports", reports);
+		for (int k = 0; k < REPORT_C20__KINDS; k++) {
+			struct report_c20_deadline x;
+			struct warn_one o = {&w,
+			                     id,
+			                     report_c20_kind_name((report_c20_kind)k),
+			                     NULL,
+			                     json_string_value(json_object_get(row, "ref")),
+			                     NULL,
+			                     NULL};
+			char key[96];
+
+			report_c20_deadline(inc, (report_c20_kind)k, now_s, &x);
+			if (x.state != REPORT_C20_DUE_SOON && x.state != REPORT_C20_OVERDUE)
+				continue;
+			o.state = report_c20_state_name(x.state);
+			g_snprintf(key, sizeof key, "%lld:%s:%s", (long long)id, o.kind, o.state);
+			if (json_object_get(w.warned, key) != NULL)
+				continue;
+			o.vi = g_strdup_printf("%s của sự cố %s %s", kvi[k], o.ref ? o.ref : "",
+			                       x.state == REPORT_C20_OVERDUE
+			                               ? "đã quá hạn"
+			                               : "sắp đến hạn (dưới 24 giờ)");
+			o.en = g_strdup_printf(
+			        "The %s of incident %s is %s", ken[k], o.ref ? o.ref : "",
+			        x.state == REPORT_C20_OVERDUE ? "overdue" : "due within 24 hours");
+			if (store_with(srv->st, 1, warn_write, &o, &err) == STORE_OK)
+				w.sent++;
+			else {
+				vlog_warn("reports", "cannot record a deadline warning: %s",
+				          err ? err : "?");
+				free(err);
+				err = NULL;
+			}
+			g_free(o.vi);
+			g_free(o.en);
+		}
+	next:
+		json_decref(inc);
+	}
+	notify_send(srv, w.mails);
+	w.mails = NULL;
+out:
+	notify_free(w.mails);
+	json_decref(w.incidents);
+	json_decref(w.filed);
+	json_decref(w.warned);
+	return w.sent;
 }

@@ -24,7 +24,9 @@ struct feeder {
 	pthread_t tid;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool stop;
+	bool stop, feed;
+	time_t last_warn;
+	unsigned warn_s;
 };
 
 struct batch {
@@ -134,8 +136,13 @@ static void *run(void *arg)
 		struct timespec ts;
 
 		pthread_mutex_unlock(&f->mu);
-		while (feeder_pass(f->srv) == FEED_BATCH)
+		while (f->feed && feeder_pass(f->srv) == FEED_BATCH)
 			; /* a backlog: keep going */
+		/* the reports' deadlines */
+		if (time(NULL) - f->last_warn >= (time_t)f->warn_s) {
+			f->last_warn = time(NULL);
+			(void)reports_warn_pass(f->srv, (int64_t)f->last_warn);
+		}
 		pthread_mutex_lock(&f->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += f->interval_ms / 1000;
@@ -151,11 +158,13 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct feeder *feeder_start(struct vsrv *srv, unsigned interval_ms)
+struct feeder *feeder_start(struct vsrv *srv, unsigned interval_ms, bool feed, unsigned warn_s)
 {
 	struct feeder *f = g_new0(struct feeder, 1);
 
 	f->srv = srv;
+	f->feed = feed;
+	f->warn_s = warn_s ? warn_s : 60;
 	f->interval_ms = interval_ms ? interval_ms : 1000;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);

@@ -17,7 +17,9 @@
 
 struct feeder;
 
-struct feeder *feeder_start(struct vsrv *srv, unsigned interval_ms);
+/* feed: read the store's records (else only the periodic duties run: the
+ * reports' deadline warnings, every warn_s seconds) */
+struct feeder *feeder_start(struct vsrv *srv, unsigned interval_ms, bool feed, unsigned warn_s);
 void feeder_stop(struct feeder *f);
 
 /* one pass (tests): how many records it ingested, -1 on a store error */

@@ -330,8 +330,13 @@ int main(int argc, char **argv)
 		goto out;
 	vlog_info("vigild", "listening on %s (port %u), store %s", c.listen, http_port(h),
 	          store_backend(srv.st));
-	if (c.feed)
-		feed = feeder_start(&srv, 1000);
+	{
+		/* VIGIL_WARN_INTERVAL: seconds between deadline checks (tests) */
+		const char *wi = getenv("VIGIL_WARN_INTERVAL");
+		unsigned warn_s = wi != NULL ? (unsigned)strtoul(wi, NULL, 10) : 60;
+
+		feed = feeder_start(&srv, 1000, c.feed, warn_s);
+	}
 	sigdelset(&set, SIGPIPE);
 	do {
 		if (sigwait(&set, &sig) != 0)

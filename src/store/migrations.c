@@ -276,6 +276,13 @@ static const struct migration migrations[] = {
          " sent_to TEXT,"
          " actor TEXT NOT NULL,"
          " PRIMARY KEY (incident, kind));"
+         /* which deadline warnings were sent (once per report and state) */
+         "CREATE TABLE report_warnings ("
+         " incident BIGINT NOT NULL,"
+         " kind TEXT NOT NULL,"
+         " state TEXT NOT NULL,"
+         " at_ms BIGINT NOT NULL,"
+         " PRIMARY KEY (incident, kind, state));"
          /* how far vigild's feeder read the gateways' message records */
          "CREATE TABLE feeder ("
          " name TEXT PRIMARY KEY,"

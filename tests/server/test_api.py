@@ -511,6 +511,51 @@ def suite(env, store_name):
     return admin
 
 
+def deadline_warnings(env, admin):
+    """A report close to its deadline warns the incident's people, once."""
+    pw = "cảnh-báo-hạn-2026"
+    admin.post("/api/v1/users", {"username": "hp", "display_name": "hp", "role":
+                                 "provincial_analyst", "unit": "haiphong", "password": pw})
+    r = admin.post("/api/v1/incidents", {"title": "Hạn báo cáo", "units": ["haiphong"]})
+    inc = r.json["id"]
+    hp = env.client()
+    hp.login("hp", pw)
+    day = 86400 * 1000
+    now = int(time.time() * 1000)
+    # detected 4.5 days ago: the notification and the initial report are due within 24 h
+    sql_sqlite(env.db_url, "UPDATE incidents SET detected_ms = %d WHERE id = %d"
+               % (now - int(4.5 * day), inc))
+
+    def texts():
+        r = hp.get("/api/v1/notifications?limit=50")
+        return [n["text"] for n in (r.json or {}).get("notifications", [])]
+
+    def soon():
+        t = [x for x in texts() if "sắp đến hạn" in x]
+        return t if len(t) >= 2 else None
+    got = None
+    for _ in range(40):
+        got = soon()
+        if got:
+            break
+        time.sleep(0.25)
+    C.check(got is not None and any("Thông báo sự cố" in x for x in got) and
+            any("Báo cáo ban đầu" in x for x in got),
+            "[sqlite] reports due within 24 h warn the unit's analyst", texts())
+    time.sleep(2.5)
+    C.check(len([x for x in texts() if "sắp đến hạn" in x]) == 2,
+            "[sqlite] …once, not at every check", texts())
+    sql_sqlite(env.db_url, "UPDATE incidents SET detected_ms = %d WHERE id = %d"
+               % (now - 6 * day, inc))
+    over = None
+    for _ in range(40):
+        over = [x for x in texts() if "quá hạn" in x]
+        if len(over) >= 2:
+            break
+        time.sleep(0.25)
+    C.check(len(over) == 2, "[sqlite] overdue reports warn again, as overdue", texts())
+
+
 def tamper_sqlite(env, admin):
     sql_sqlite(env.db_url, "UPDATE audit SET detail = '{\"changed\":1}' WHERE id = 3")
     r = admin.get("/api/v1/audit/verify")
@@ -529,6 +574,7 @@ def main():
         env = VigildEnv(os.path.join(tmp, "sqlite")).start()
         try:
             admin = suite(env, "sqlite")
+            deadline_warnings(env, admin)
             tamper_sqlite(env, admin)
         finally:
             env.stop()

@@ -148,7 +148,7 @@ class VigildEnv:
         self.log = os.path.join(tmp, "vigild.log")
 
     def start(self):
-        env = dict(os.environ, VIGIL_ADMIN_PASSWORD="")
+        env = dict(os.environ, VIGIL_ADMIN_PASSWORD="", VIGIL_WARN_INTERVAL="1")
         self.proc = subprocess.Popen([VIGILD, "-c", self.conf], stdout=open(self.log, "ab"),
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
