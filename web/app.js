@@ -377,10 +377,43 @@
             h("button", { class: "link", id: "delete-" + m.id, onclick: () => act(m.id, "delete") }, t("delete"))]))));
   }
 
-  async function orgPage() {
+  async function orgPage(query) {
     await loadUnits();
-    frame("organisation", table(["unit", "region", "staff"], units, (u) =>
-      h("tr", {}, h("td", {}, u.name), h("td", {}, regionName(u.region)), h("td", { class: "num" }, String(u.staff)))));
+    const q = query || "";
+    const r = await api("GET", "/org/staff?limit=100&q=" + encodeURIComponent(q));
+    const out = h("div");
+    const admin = me.role === "admin";
+    const edit = async (method, path, body, after) => {
+      const x = await api(method, path, body);
+      if (x.status < 300) orgPage(after); else out.replaceChildren(msg(errText(x)));
+    };
+    const search = h("input", { id: "staff-q", value: q, placeholder: t("name") + " / " + t("email") });
+    const f = { id: h("input", { id: "s-id", required: true }), name: h("input", { id: "s-name", required: true }),
+      email: h("input", { id: "s-email", type: "email", required: true }),
+      unit: h("select", { id: "s-unit" }, units.map((u) => h("option", { value: u.id }, u.short))),
+      title: h("input", { id: "s-title" }) };
+    const g = { id: h("input", { id: "un-id", required: true }), name: h("input", { id: "un-name", required: true }),
+      region: h("select", { id: "un-region" }, ["north", "central-highlands", "south", "national"].map((x) => h("option", { value: x }, regionName(x)))) };
+    frame("organisation", out,
+      table(["unit", "region", "staff"], units, (u) =>
+        h("tr", {}, h("td", {}, u.name), h("td", {}, regionName(u.region)), h("td", { class: "num" }, String(u.staff)))),
+      admin ? h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
+        edit("POST", "/org/units", { id: g.id.value, name: g.name.value, short: g.name.value,
+          kind: g.region.value === "national" ? "central" : "province", region: g.region.value }); } },
+      t("add_unit") + ":", g.id, g.name, g.region, h("button", { type: "submit", id: "un-add" }, t("add"))) : null,
+      h("h3", {}, t("staff")),
+      h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); orgPage(search.value); } },
+        search, h("button", { type: "submit", id: "staff-search" }, "🔍")),
+      r.status !== 200 ? msg(errText(r)) :
+        h("p", { class: "empty" }, r.data.total + " " + t("staff").toLowerCase()),
+      r.status !== 200 ? null : table(["name", "email", "unit", "job_title", ""], r.data.items, (s) =>
+        h("tr", {}, h("td", {}, s.name), h("td", {}, s.email), h("td", {}, unitName(s.unit)), h("td", {}, s.title || ""),
+          h("td", {}, admin ? h("button", { class: "link", onclick: () => edit("DELETE", "/org/staff/" + encodeURIComponent(s.id), undefined, q) }, t("delete")) : null))),
+      admin ? h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
+        const body = { id: f.id.value, name: f.name.value, email: f.email.value, unit: f.unit.value };
+        if (f.title.value) body.title = f.title.value;
+        edit("POST", "/org/staff", body, f.name.value); } },
+      t("add") + ":", f.id, f.name, f.email, f.unit, f.title, h("button", { type: "submit", id: "s-add" }, t("add"))) : null);
   }
 
   async function usersPage() {
@@ -465,7 +498,7 @@
     if (path === "/incidents/new") return newIncidentPage();
     if ((m = path.match(/^\/incidents\/(\d+)$/))) return incidentPage(m[1]);
     if (path === "/alerts") return alertsPage();
-    if (path === "/org") return orgPage();
+    if (path === "/org") return orgPage("");
     if (path === "/quarantine") return quarantinePage();
     if (path === "/users") return usersPage();
     if (path === "/tokens") return tokensPage();

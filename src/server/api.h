@@ -19,6 +19,10 @@ void api_tokens_revoke(struct http_req *rq, struct http_resp *rs);
 void api_audit_list(struct http_req *rq, struct http_resp *rs);
 void api_audit_verify(struct http_req *rq, struct http_resp *rs);
 void api_org_units(struct http_req *rq, struct http_resp *rs);
+void api_org_list(struct http_req *rq, struct http_resp *rs);
+void api_org_add(struct http_req *rq, struct http_resp *rs);
+void api_org_update(struct http_req *rq, struct http_resp *rs);
+void api_org_remove(struct http_req *rq, struct http_resp *rs);
 void api_health(struct http_req *rq, struct http_resp *rs);
 
 /* api_incidents.c */

@@ -14,6 +14,8 @@
 #include "access.h"
 #include "audit.h"
 #include "auth.h"
+#include "milter/log.h"
+#include "org.h"
 #include "orgmap.h"
 
 /* ---- users ---- */
@@ -648,4 +650,106 @@ void api_notifications_seen(struct http_req *rq, struct http_resp *rs)
 		return;
 	}
 	http_json(rs, 200, json_pack("{s:b}", "seen", 1));
+}
+
+/* ---- the organisation: records and edits ---- */
+
+void api_org_list(struct http_req *rq, struct http_resp *rs)
+{
+	struct vsrv *srv = rq->ctx;
+	int kind = orgmap_kind(rq->params[0]);
+	int64_t limit, offset;
+	size_t total = 0;
+	json_t *items;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		return;
+	if (kind < 0) {
+		http_error(rs, 404, "not_found", "no such kind of record");
+		return;
+	}
+	page_args(rq, 50, 500, &limit, &offset);
+	items = orgmap_list(srv->org, kind, http_query(rq, "q"), http_query(rq, "unit"),
+	                    (size_t)limit, (size_t)offset, &total);
+	http_json(rs, 200,
+	          json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total,
+	                    "limit", (json_int_t)limit, "offset", (json_int_t)offset));
+}
+
+struct org_audit {
+	const struct caller *c;
+	const char *action, *object;
+	json_t *detail;
+};
+
+static int org_audit_tx(store_db *db, void *ctx, char **err)
+{
+	struct org_audit *a = ctx;
+
+	return audit_append(db, a->c->username, a->action, a->object, NULL, a->detail, err);
+}
+
+static void org_edit(struct http_req *rq, struct http_resp *rs, const char *op)
+{
+	struct vsrv *srv = rq->ctx;
+	int kind = orgmap_kind(rq->params[0]);
+	const char *key = rq->nparams > 1 ? rq->params[1] : NULL;
+	json_t *body = NULL;
+	const char *why;
+	char *err = NULL, obj[200];
+	struct org_audit a = {rq->auth, NULL, obj, NULL};
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_ADMIN))
+		return;
+	if (kind < 0) {
+		http_error(rs, 404, "not_found", "no such kind of record");
+		return;
+	}
+	if (strcmp(op, "remove") != 0 && (body = http_body_json(rq, &why)) == NULL) {
+		http_error(rs, 400, "invalid", "%s", why);
+		return;
+	}
+	rc = orgmap_edit(srv->org, op, kind, key, body, &err);
+	if (rc != 0) {
+		/* org.c names the record and field: "staff[12].unit "x": no such unit" */
+		http_error(rs,
+		           rc == ORG_ERR_NOT_FOUND                        ? 404
+		           : rc == ORG_ERR_EXISTS || rc == ORG_ERR_IN_USE ? 409
+		                                                          : 400,
+		           rc == ORG_ERR_NOT_FOUND ? "not_found" : "invalid", "%s",
+		           err ? err : "?");
+		g_free(err);
+		json_decref(body);
+		return;
+	}
+	g_snprintf(obj, sizeof obj, "org:%s:%s", rq->params[0],
+	           key ? key : json_string_value(json_object_get(body, kind == ORG_ENDPOINT ? "host" : "id"))
+	                               ?: "?");
+	a.action = strcmp(op, "add") == 0      ? "org.add"
+	           : strcmp(op, "update") == 0 ? "org.update"
+	                                       : "org.remove";
+	a.detail = body;
+	if (store_with(srv->st, 1, org_audit_tx, &a, &err) != STORE_OK) {
+		vlog_warn("org", "%s %s: no audit entry (%s)", a.action, obj, err ? err : "?");
+		free(err);
+	}
+	http_json(rs, strcmp(op, "add") == 0 ? 201 : 200,
+	          json_pack("{s:s,s:s}", "object", obj, "done", op));
+	json_decref(body);
+}
+
+void api_org_add(struct http_req *rq, struct http_resp *rs)
+{
+	org_edit(rq, rs, "add");
+}
+
+void api_org_update(struct http_req *rq, struct http_resp *rs)
+{
+	org_edit(rq, rs, "update");
+}
+
+void api_org_remove(struct http_req *rq, struct http_resp *rs)
+{
+	org_edit(rq, rs, "remove");
 }

@@ -23,7 +23,22 @@ const char *orgmap_region(const struct orgmap *m, const char *unit);
 const char *orgmap_unit_of(const struct orgmap *m, const char *email);
 /* the domain of the organisation's mailboxes */
 const char *orgmap_domain(const struct orgmap *m);
-/* {"regions": [...], "units": [{"id","name","short","region","staff"}]} (new ref) */
+/* {"regions": [...], "units": [{"id","name","short","kind","region","staff"}],
+ *  "counts": {...}} (new ref) */
 json_t *orgmap_units_json(const struct orgmap *m);
+
+/* "regions", "units", "staff", "endpoints", "systems" -> kind, or -1 */
+int orgmap_kind(const char *name);
+/* records of a kind whose text contains q (any case) and, for staff and
+ * endpoints, of that unit; a page of them (copies) and *total */
+json_t *orgmap_list(struct orgmap *m, int kind, const char *q, const char *unit, size_t limit,
+                    size_t offset, size_t *total);
+/*
+ * op "add" (item), "update" (key, item = merge patch) or "remove" (key):
+ * validated by org.c, saved to the file atomically, then requests see the
+ * new organisation. Returns ORG_OK or an org_err with *err the reason.
+ */
+int orgmap_edit(struct orgmap *m, const char *op, int kind, const char *key, const json_t *item,
+                char **err);
 
 #endif

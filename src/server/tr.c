@@ -58,6 +58,7 @@ const struct tr_pair tr_vi[] = {
         {"format must be stix or misp", "format phải là stix hoặc misp"},
         {"the export failed (%s)", "Xuất dữ liệu thất bại (%s)"},
         {"not a %s document: %s", "Không phải tài liệu %s: %s"},
+        {"no such kind of record", "Không có loại bản ghi này"},
         {"a closed incident can only be reopened to \"triage\"",
          "Sự cố đã đóng chỉ có thể mở lại ở bước \"triage\" (phân loại)"},
         {"a provincial analyst needs a \"unit\"", "Phân tích viên tỉnh cần có \"unit\" (đơn vị)"},

@@ -399,6 +399,45 @@ def suite(env, store_name):
                          {"name": "x", "content": base64.b64encode(b"x" * (701 << 10)).decode()})
     C.check(r.status == 400, p + "evidence over 700 KiB is refused", r)
 
+    # the organisation, edited by the administrator
+    r = admin.post("/api/v1/org/units", {"id": "quangninh", "name": "BHXH tỉnh Quảng Ninh",
+                                         "short": "BHXH Quảng Ninh", "kind": "province",
+                                         "region": "north"})
+    C.check(r.status == 201, p + "the administrator adds a unit", r)
+    r = admin.post("/api/v1/org/staff", {"id": "s9", "name": "Vũ Văn Hải",
+                                         "email": "hai@bhxh.example", "unit": "quangninh"})
+    C.check(r.status == 201, p + "…and a staff member in it", r)
+    r = admin.post("/api/v1/org/staff", {"id": "s10", "name": "X", "email": "x@bhxh.example",
+                                         "unit": "atlantis"})
+    C.check(r.status == 400 and "atlantis" in r.json["error"]["message"],
+            p + "a staff member of an unknown unit is refused, naming it", r)
+    r = admin.post("/api/v1/org/staff", {"id": "s11", "name": "Y", "email": "HAI@bhxh.example",
+                                         "unit": "quangninh"})
+    C.check(r.status == 409, p + "a second staff member with the same address (any case): 409",
+            r)
+    r = cl["central"].get("/api/v1/org/units")
+    C.check(any(u["id"] == "quangninh" and u["region"] == "north" and u["staff"] == 1
+                for u in r.json["units"]), p + "the new unit is served at once", r.json["units"])
+    r = cl["central"].post("/api/v1/incidents", {"title": "Quảng Ninh", "units": ["quangninh"]})
+    qn = r.json["id"] if r.status == 201 else 0
+    C.check(r.status == 201 and cl["north"].get("/api/v1/incidents/%d" % qn).status == 200,
+            p + "an incident of the new unit is seen by the North's coordinator", r)
+    r = cl["hanoi"].post("/api/v1/org/units", {"id": "x", "name": "x", "kind": "province",
+                                               "region": "north"})
+    C.check(r.status == 403, p + "only the administrator edits the organisation", r)
+    r = admin.delete("/api/v1/org/units/quangninh")
+    C.check(r.status == 409, p + "a unit with staff cannot be removed", r)
+    r = admin.patch("/api/v1/org/staff/s9", {"title": "Giám đốc"})
+    C.check(r.status == 200, p + "a staff record is updated", r)
+    r = cl["central"].get("/api/v1/org/staff?q=v%C5%A9%20v%C4%83n")
+    C.check(r.status == 200 and [i["id"] for i in r.json["items"]] == ["s9"] and
+            r.json["items"][0].get("title") == "Giám đốc",
+            p + "staff search (any case, Vietnamese)", r.json)
+    with open(env.org_path, encoding="utf-8") as f:
+        saved = json.load(f)
+    C.check(any(u["id"] == "quangninh" for u in saved["units"]),
+            p + "edits are saved to the organisation file")
+
     # Circular 20/2017 reports
     r = cl["hanoi"].get("/api/v1/incidents/%d/reports/notification" % inc_hn)
     rj = r.json or {}

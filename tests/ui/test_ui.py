@@ -113,6 +113,8 @@ def main():
         C.check(s.get("nav_vi") == "Sự cố" and s.get("nav_en") == "Incidents" and
                 s.get("status_en") == "Triage", "the language switch turns the UI into English",
                 (s.get("nav_vi"), s.get("nav_en"), s.get("status_en")))
+        C.check(s.get("staff_rows") == 1, "organisation: a staff search finds Ngô Văn Long",
+                s.get("staff_rows"))
         C.check(s.get("signed_out") and s.get("session_after_signout") is False,
                 "sign-out ends the session", s.get("session_after_signout"))
         # Chromium logs every 4xx answer as a console error: exactly the two

@@ -92,6 +92,15 @@ try {
   await page.waitForSelector("#card-open");
   await shot("06-dashboard-en");
 
+  await page.click("#nav-organisation");
+  await page.waitForSelector("#staff-q");
+  await page.fill("#staff-q", "ngô văn");
+  await page.click("#staff-search");
+  await page.waitForFunction(() => [...document.querySelectorAll("td")]
+    .filter((td) => td.textContent.endsWith("@bhxh.example")).length === 1, null, { timeout: 5000 }).catch(() => {});
+  seen.steps.staff_rows = await page.evaluate(() => [...document.querySelectorAll("td")].filter((td) => td.textContent.endsWith("@bhxh.example")).length);
+  await shot("07-organisation-en");
+
   await page.click("#signout");
   await page.waitForSelector("#username");
   seen.steps.signed_out = true;
