@@ -212,8 +212,20 @@
       h("option", { value: "" }, t("all")),
       ["new", "triage", "containment", "eradication", "recovery", "closed"].map((s) =>
         h("option", { value: s, selected: s === status }, t("st_" + s))));
+    const rep = h("form", { class: "inline-form", onsubmit: async (e) => {
+      e.preventDefault();
+      const file = e.target.querySelector("input[type=file]").files[0];
+      if (!file) return;
+      const buf = new Uint8Array(await file.arrayBuffer());
+      let bin = "";
+      for (let k = 0; k < buf.length; k += 0x8000) bin += String.fromCharCode.apply(null, buf.subarray(k, k + 0x8000));
+      const x = await api("POST", "/incidents/from-email", { content: btoa(bin) });
+      if (x.status === 201) go("#/incidents/" + x.data.id); else e.target.append(msg(errText(x)));
+    } }, t("report_email") + ":", h("input", { type: "file", id: "rep-file", accept: ".eml,message/rfc822" }),
+    h("button", { type: "submit", id: "rep-add" }, t("create")));
     frame("incidents",
       h("div", { class: "bar" }, filter, h("a", { class: "button", href: "#/incidents/new", id: "new-incident" }, t("new_incident"))),
+      rep,
       r.status !== 200 ? msg(errText(r)) :
         table(["ref", "title", "severity", "status", "units", "detected"], r.data.incidents, (i) =>
           h("tr", { class: i.drill ? "drill" : null },

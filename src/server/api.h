@@ -48,6 +48,7 @@ void api_incidents_add_indicator(struct http_req *rq, struct http_resp *rs);
 void api_incidents_comment(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_task(struct http_req *rq, struct http_resp *rs);
 void api_incidents_update_task(struct http_req *rq, struct http_resp *rs);
+void api_incidents_from_email(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_unit(struct http_req *rq, struct http_resp *rs);
 void api_incidents_add_evidence(struct http_req *rq, struct http_resp *rs);
 void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs);

@@ -21,6 +21,9 @@
 #include "api.h"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <glib.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -798,6 +801,11 @@ struct create {
 	int64_t id;
 	char ref[48];
 	GPtrArray *mails;
+	/* from a reported email: what its scan found, and the message itself */
+	json_t *indicators; /* [{type, value, description}] */
+	const char *event;  /* the scan's verdict and first reasons */
+	const char *eml_b64, *eml_sha256;
+	size_t eml_size;
 };
 
 static int incident_insert(store_db *db, void *ctx, char **err)
@@ -850,6 +858,31 @@ static int incident_insert(store_db *db, void *ctx, char **err)
 		rc = audit_append(db, w->c->username, "incident.open", w->ref,
 		                  w->units->len ? (const char *)w->units->pdata[0] : NULL, d, err);
 		json_decref(d);
+	}
+	for (size_t i = 0; rc == STORE_OK && i < json_array_size(w->indicators); i++) {
+		json_t *x = json_array_get(w->indicators, i);
+
+		rc = add_indicator(db, w->id, json_string_value(json_object_get(x, "type")),
+		                   json_string_value(json_object_get(x, "value")),
+		                   json_string_value(json_object_get(x, "description")),
+		                   "TLP:AMBER", err);
+	}
+	if (rc == STORE_OK && w->event != NULL)
+		rc = add_event(db, w->id, w->c->username, "report", w->event, err);
+	if (rc == STORE_OK && w->eml_b64 != NULL) {
+		struct store_val e[] = {store_int(w->id),
+		                        store_text("reported-message.eml"),
+		                        store_text(w->eml_sha256),
+		                        store_int((int64_t)w->eml_size),
+		                        store_text(w->eml_b64),
+		                        store_text(w->c->username),
+		                        store_int(now)};
+
+		rc = store_sql(
+		        db,
+		        "INSERT INTO evidence (incident, name, sha256, size, content, actor, "
+		        "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		        e, 7, NULL, NULL, err);
 	}
 	if (rc == STORE_OK && !w->drill) {
 		char *vi = g_strdup_printf("Sự cố mới %s: %.200s", w->ref, w->title);
@@ -1815,4 +1848,233 @@ void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs)
 out:
 	g_free(f.name);
 	g_free(f.content);
+}
+
+/* ---- an incident from a reported email ---- */
+
+#define REPORTED_MAX (700u << 10)
+#define SCAN_OUT_MAX (16u << 20)
+
+static void scan_child_setup(gpointer data)
+{
+	struct rlimit cpu = {30, 31}, as = {(rlim_t)2 << 30, (rlim_t)2 << 30};
+
+	(void)data;
+	/* the scanner parses what an attacker wrote: bounded in time and memory */
+	(void)setrlimit(RLIMIT_CPU, &cpu);
+	(void)setrlimit(RLIMIT_AS, &as);
+}
+
+/* `vigil scan --json --type email -` on the message: its JSON, or NULL */
+static json_t *scan_message(const struct vsrv *srv, const guchar *msg, size_t n, char **why)
+{
+	char *argv[] = {srv->vigil_cli, "scan",  "--json", "--no-progress",
+	                "--type",       "email", "-",      NULL};
+	GError *ge = NULL;
+	gint in = -1, out = -1, status = 0;
+	GPid pid;
+	GString *buf = g_string_new(NULL);
+	json_t *res = NULL;
+	size_t off = 0;
+	char chunk[65536];
+	ssize_t r;
+
+	if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, scan_child_setup,
+	                              NULL, &pid, &in, &out, NULL, &ge)) {
+		*why = g_strdup_printf("the scanner could not start (%s)", ge->message);
+		g_error_free(ge);
+		g_string_free(buf, TRUE);
+		return NULL;
+	}
+	/* small messages fit the pipe; larger ones: the scanner reads it all
+	 * before it writes, so writing first cannot deadlock */
+	while (off < n && (r = write(in, msg + off, n - off)) > 0)
+		off += (size_t)r;
+	close(in);
+	while ((r = read(out, chunk, sizeof chunk)) > 0)
+		if (buf->len < SCAN_OUT_MAX)
+			g_string_append_len(buf, chunk, r);
+	close(out);
+	(void)waitpid(pid, &status, 0);
+	g_spawn_close_pid(pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1 ||
+	    (res = json_loadb(buf->str, buf->len, 0, NULL)) == NULL) {
+		*why = g_strdup(
+		        "the scanner failed on this message (it may be too complex); attach it "
+		        "to an incident as evidence instead");
+		json_decref(res);
+		res = NULL;
+	}
+	g_string_free(buf, TRUE);
+	return res;
+}
+
+/* what the report's incident learns: objects with a finding of medium or
+ * more (their SHA-256), the sender when it is suspect, links when a link
+ * finding was raised */
+static json_t *scan_indicators(json_t *scan)
+{
+	json_t *out = json_array(), *f, *o;
+	json_t *objs = json_object_get(scan, "objects");
+	json_t *msg = json_object_get(scan, "message");
+	bool sender = false, links = false;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(scan, "findings"), i, f)
+	{
+		const char *sev = json_string_value(json_object_get(f, "severity"));
+		const char *id = json_string_value(json_object_get(f, "id"));
+		const char *obj = json_string_value(json_object_get(f, "object"));
+
+		if (id && g_str_has_prefix(id, "sender."))
+			sender = true;
+		if (id && g_str_has_prefix(id, "link."))
+			links = true;
+		if (sev == NULL || obj == NULL ||
+		    (strcmp(sev, "medium") != 0 && strcmp(sev, "high") != 0 &&
+		     strcmp(sev, "critical") != 0))
+			continue;
+		json_array_foreach(objs, k, o)
+		{
+			const char *p = json_string_value(json_object_get(o, "path"));
+			const char *h = json_string_value(json_object_get(o, "sha256"));
+
+			if (p != NULL && h != NULL && strcmp(p, obj) == 0 &&
+			    strcmp(p, "msg") != 0 && json_array_size(out) < 100)
+				json_array_append_new(out,
+				                      json_pack("{s:s,s:s,s:s}", "type", "sha256",
+				                                "value", h, "description", p));
+		}
+	}
+	json_array_foreach(json_object_get(msg, "from"), i, f) if (sender && json_is_string(f))
+	        json_array_append_new(out, json_pack("{s:s,s:O,s:s}", "type", "email", "value", f,
+	                                             "description", "sender"));
+	json_array_foreach(json_object_get(msg, "urls"), i, f)
+	{
+		const char *u = json_string_value(f);
+
+		if (links && u != NULL && strlen(u) <= 2048 && json_array_size(out) < 150 &&
+		    (g_str_has_prefix(u, "http://") || g_str_has_prefix(u, "https://")))
+			json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "type", "url",
+			                                     "value", u, "description", "link"));
+	}
+	return out;
+}
+
+void api_incidents_from_email(struct http_req *rq, struct http_resp *rs)
+{
+	struct vsrv *srv = rq->ctx;
+	const struct caller *c = rq->auth;
+	struct create w = {.srv = srv, .c = c, .tlp = "TLP:AMBER", .summary = ""};
+	const char *why = NULL, *b64;
+	json_t *b = NULL, *scan = NULL, *units;
+	guchar *raw = NULL;
+	gsize n = 0;
+	char *err = NULL, *problem = NULL, *title = NULL, *event = NULL, hex[65];
+	uint8_t md[32];
+	size_t i;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_WORK))
+		return;
+	b = http_body_json(rq, &why);
+	if (b == NULL) {
+		http_error(rs, 400, "invalid", "%s", why);
+		return;
+	}
+	w.units = g_ptr_array_new();
+	b64 = json_string_value(json_object_get(b, "content"));
+	for (const char *p = b64; p != NULL && *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' && *p != '=') {
+			b64 = NULL;
+			break;
+		}
+	if (b64 != NULL)
+		raw = g_base64_decode(b64, &n);
+	if (raw == NULL || n == 0 || n > REPORTED_MAX) {
+		http_error(
+		        rs, 400, "invalid",
+		        "give \"content\": the reported message (.eml) in base64, at most 700 KiB");
+		goto out;
+	}
+	/* the units concerned: given, else the reporter's own */
+	units = json_object_get(b, "units");
+	if (json_is_array(units) && json_array_size(units) <= 64) {
+		json_t *u;
+
+		json_array_foreach(units, i, u) if (json_is_string(u) &&
+		                                    orgmap_has_unit(srv->org, json_string_value(u)))
+		        g_ptr_array_add(w.units, (gpointer)json_string_value(u));
+	} else if (c->unit[0]) {
+		g_ptr_array_add(w.units, (gpointer)c->unit);
+	}
+	if (w.units->len == 0) {
+		http_error(rs, 400, "invalid",
+		           "give \"units\": the units the reported message concerns");
+		goto out;
+	}
+	if (!access_units(srv, c, RIGHT_WORK, (const char *const *)w.units->pdata,
+	                  (int)w.units->len, false)) {
+		http_error(rs, 403, "forbidden",
+		           "you may open incidents only for units in your scope%s", "");
+		goto out;
+	}
+	scan = scan_message(srv, raw, n, &problem);
+	if (scan == NULL) {
+		http_error(rs, 422, "unscannable", "%s", problem);
+		goto out;
+	}
+	{
+		const char *verdict = json_string_value(json_object_get(scan, "verdict"));
+		json_t *subj = json_array_get(
+		        json_object_get(json_object_get(scan, "message"), "subject"), 0);
+		GString *ev = g_string_new(NULL);
+		json_t *f;
+
+		w.severity = verdict && strcmp(verdict, "malicious") == 0    ? "high"
+		             : verdict && strcmp(verdict, "suspicious") == 0 ? "medium"
+		                                                             : "low";
+		title = g_strdup_printf("Thư được báo cáo: %.200s",
+		                        json_is_string(subj) ? json_string_value(subj)
+		                                             : "(không tiêu đề)");
+		w.title = title;
+		g_string_printf(ev, "%s (%lld)", verdict ? verdict : "?",
+		                (long long)json_integer_value(json_object_get(scan, "score")));
+		json_array_foreach(json_object_get(scan, "findings"), i, f) if (i < 5)
+		        g_string_append_printf(
+		                ev, "; %s %s", json_string_value(json_object_get(f, "id")) ?: "?",
+		                json_string_value(json_object_get(f, "object")) ?: "");
+		event = g_string_free(ev, FALSE);
+		w.event = event;
+	}
+	w.indicators = scan_indicators(scan);
+	crypto_hash_sha256(md, raw, n);
+	for (int k = 0; k < 32; k++)
+		g_snprintf(hex + 2 * k, 3, "%02x", md[k]);
+	w.eml_b64 = b64;
+	w.eml_sha256 = hex;
+	w.eml_size = n;
+	w.mails = g_ptr_array_new();
+	rc = store_with(srv->st, 1, incident_insert, &w, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	notify_send(srv, w.mails);
+	w.mails = NULL;
+	http_json(rs, 201,
+	          json_pack("{s:I,s:s,s:O,s:O,s:I}", "id", (json_int_t)w.id, "ref", w.ref,
+	                    "verdict", json_object_get(scan, "verdict"), "score",
+	                    json_object_get(scan, "score"), "indicators",
+	                    (json_int_t)json_array_size(w.indicators)));
+out:
+	notify_free(w.mails);
+	json_decref(w.indicators);
+	json_decref(scan);
+	g_ptr_array_unref(w.units);
+	g_free(raw);
+	g_free(problem);
+	g_free(title);
+	g_free(event);
+	json_decref(b);
 }

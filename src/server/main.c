@@ -50,6 +50,7 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/alerts", api_alerts_list},
         {"GET", "/api/v1/incidents", api_incidents_list},
         {"POST", "/api/v1/incidents", api_incidents_create},
+        {"POST", "/api/v1/incidents/from-email", api_incidents_from_email},
         {"GET", "/api/v1/incidents/:id", api_incidents_get},
         {"PATCH", "/api/v1/incidents/:id", api_incidents_update},
         {"POST", "/api/v1/incidents/:id/indicators", api_incidents_add_indicator},
@@ -75,7 +76,7 @@ const struct http_route api_routes[] = {
 struct conf {
 	GKeyFile *kf; /* kept for the sections read later ([reports]) */
 	char *listen, *db, *org, *web, *cert, *key, *user, *log, *log_level, *admin_file;
-	char *public_url, *sendmail, *mail_from, *quarantine_dir;
+	char *public_url, *sendmail, *mail_from, *quarantine_dir, *vigil_cli;
 	bool feed;
 	unsigned threads;
 	int64_t session_hours, idle_minutes;
@@ -144,6 +145,7 @@ static int conf_load(const char *path, struct conf *c)
 	c->admin_file = get(kf, "admin_password_file", "/var/lib/vigil/admin-password");
 	c->sendmail = get(kf, "sendmail", "/usr/sbin/sendmail");
 	c->quarantine_dir = get(kf, "quarantine_dir", "");
+	c->vigil_cli = get(kf, "vigil", "");
 	c->mail_from = get(kf, "mail_from", "vigil@localhost");
 	{
 		char *d = g_strdup_printf("http://%s", c->listen);
@@ -317,6 +319,18 @@ int main(int argc, char **argv)
 	srv.sendmail = c.sendmail;
 	srv.mail_from = c.mail_from;
 	srv.quarantine_dir = c.quarantine_dir;
+	/* the scanner of reported messages: [server] vigil, else the `vigil`
+	 * beside this vigild */
+	if (*c.vigil_cli) {
+		srv.vigil_cli = g_strdup(c.vigil_cli);
+	} else {
+		char *self = g_file_read_link("/proc/self/exe", NULL), *dir;
+
+		dir = self ? g_path_get_dirname(self) : g_strdup("/usr/bin");
+		srv.vigil_cli = g_build_filename(dir, "vigil", NULL);
+		g_free(self);
+		g_free(dir);
+	}
 	srv.session_ttl_ms = c.session_hours * 3600 * 1000;
 	srv.session_idle_ms = c.idle_minutes * 60 * 1000;
 	sigemptyset(&set);
@@ -368,6 +382,8 @@ out:
 	g_free(c.sendmail);
 	g_free(c.mail_from);
 	g_free(c.quarantine_dir);
+	g_free(c.vigil_cli);
+	g_free(srv.vigil_cli);
 	json_decref(srv.reporter);
 	json_decref(srv.recipients);
 	if (c.kf)

@@ -31,6 +31,7 @@ struct vsrv {
 	json_t *reporter;     /* [reports]: who reports, for Circular 20/2017 (docs/reports.md) */
 	json_t *recipients;   /* [reports] recipients: array of strings */
 	char *quarantine_dir; /* the local gateway's quarantine, or NULL */
+	char *vigil_cli;      /* the `vigil` command that scans reported messages */
 };
 
 /* Roles, weakest to strongest does not apply: each has its own rights. */

@@ -59,6 +59,15 @@ const struct tr_pair tr_vi[] = {
         {"the export failed (%s)", "Xuất dữ liệu thất bại (%s)"},
         {"not a %s document: %s", "Không phải tài liệu %s: %s"},
         {"no such kind of record", "Không có loại bản ghi này"},
+        {"give \"content\": the reported message (.eml) in base64, at most 700 KiB",
+         "Hãy gửi \"content\": thư được báo cáo (.eml) mã hoá base64, tối đa 700 KiB"},
+        {"give \"units\": the units the reported message concerns",
+         "Hãy gửi \"units\": các đơn vị liên quan đến thư được báo cáo"},
+        {"the scanner could not start (%s)", "Không khởi động được bộ quét (%s)"},
+        {"the scanner failed on this message (it may be too complex); attach it to an incident "
+         "as evidence instead",
+         "Bộ quét không xử lý được thư này (có thể quá phức tạp); hãy đính kèm thư vào sự cố như "
+         "chứng cứ"},
         {"a closed incident can only be reopened to \"triage\"",
          "Sự cố đã đóng chỉ có thể mở lại ở bước \"triage\" (phân loại)"},
         {"a provincial analyst needs a \"unit\"", "Phân tích viên tỉnh cần có \"unit\" (đơn vị)"},

@@ -8,6 +8,8 @@ group into incidents, the incident lifecycle through the NIST phases with its
 timestamps, indicators, tasks and comments, bad input of every kind, and the
 audit log's hash chain (intact, then tampered with).
 """
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -376,8 +378,6 @@ def suite(env, store_name):
     r = cl["hanoi"].patch("/api/v1/incidents/%d/tasks/%d" % (inc_hn, t1), {"assignee": "nobody"})
     C.check(r.status == 400, p + "assigning to an unknown user is refused", r)
     blob = bytes(range(256)) * 40
-    import base64
-    import hashlib
     r = cl["hanoi"].post("/api/v1/incidents/%d/evidence" % inc_hn,
                          {"name": "../../nhật ký.evtx", "content": base64.b64encode(blob).decode()})
     C.check(r.status == 201 and r.json["id"], p + "an evidence file is attached", r)
@@ -398,6 +398,38 @@ def suite(env, store_name):
     r = cl["hanoi"].post("/api/v1/incidents/%d/evidence" % inc_hn,
                          {"name": "x", "content": base64.b64encode(b"x" * (701 << 10)).decode()})
     C.check(r.status == 400, p + "evidence over 700 KiB is refused", r)
+
+    # an incident from an email a member of staff reported
+    eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+    eml = ("From: Van thu <vanthu@bhxh-gov.vn>\r\nTo: long@bhxh.example\r\n"
+           "Subject: Cong van khan so 99\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           "Content-Type: text/plain\r\n\r\nXem http://bhxh-gov.vn/login ngay.\r\n--B\r\n"
+           "Content-Type: application/octet-stream; name=CongVan.exe\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--B--\r\n"
+           % base64.b64encode(eicar).decode()).encode()
+    r = cl["hanoi"].post("/api/v1/incidents/from-email",
+                         {"content": base64.b64encode(eml).decode()})
+    C.check(r.status == 201 and r.json["verdict"] == "malicious" and r.json["indicators"] >= 2,
+            p + "a reported email is scanned and opens an incident with what it found", r)
+    if r.status == 201:
+        doc = cl["hanoi"].get("/api/v1/incidents/%d" % r.json["id"]).json
+        ind = {(i["type"], i["value"]) for i in doc["indicators"]}
+        C.check(("sha256", hashlib.sha256(eicar).hexdigest()) in ind and
+                [u["id"] for u in doc["units"]] == ["hanoi"] and
+                doc["title"].endswith("Cong van khan so 99") and doc["severity"] == "high",
+                p + "…the attachment's hash, the reporter's unit, the subject, the severity", doc)
+        ev = doc.get("evidence", [{}])
+        C.check(ev and ev[0].get("sha256") == hashlib.sha256(eml).hexdigest(),
+                p + "…and the message itself is kept as evidence", ev)
+    r = cl["viewer_hn"].post("/api/v1/incidents/from-email",
+                             {"content": base64.b64encode(eml).decode()})
+    C.check(r.status == 403, p + "a viewer cannot open an incident from an email", r)
+    r = cl["hanoi"].post("/api/v1/incidents/from-email", {"content": "%%%"})
+    C.check(r.status == 400, p + "content that is not base64: 400", r)
+    r = cl["hanoi"].post("/api/v1/incidents/from-email",
+                         {"content": base64.b64encode(eml).decode(), "units": ["hcm"]})
+    C.check(r.status == 403, p + "…nor for a unit out of scope", r)
 
     # the organisation, edited by the administrator
     r = admin.post("/api/v1/org/units", {"id": "quangninh", "name": "BHXH tỉnh Quảng Ninh",
