@@ -77,7 +77,7 @@
   // ---- frame ----
   function frame(active, ...content) {
     const nav = [["#/", "dashboard"], ["#/incidents", "incidents"], ["#/alerts", "alerts"],
-      ["#/quarantine", "quarantine"], ["#/org", "organisation"]];
+      ["#/indicators", "indicators_all"], ["#/quarantine", "quarantine"], ["#/org", "organisation"]];
     if (me && me.role === "admin") nav.push(["#/users", "users"], ["#/tokens", "tokens"], ["#/audit", "audit"]);
     const main = $("#main");
     main.replaceChildren(
@@ -157,8 +157,9 @@
 
   async function dashboard() {
     frame("dashboard", h("p", {}, t("loading")));
-    const [inc, al, dueR, notes] = await Promise.all([api("GET", "/incidents?limit=500"),
-      api("GET", "/alerts?limit=500"), api("GET", "/reports/due"), api("GET", "/notifications?limit=10")]);
+    const [inc, al, dueR, notes, met] = await Promise.all([api("GET", "/incidents?limit=500"),
+      api("GET", "/alerts?limit=500"), api("GET", "/reports/due"), api("GET", "/notifications?limit=10"),
+      api("GET", "/metrics/units")]);
     const open = inc.status === 200 ? inc.data.incidents.filter((i) => i.status !== "closed") : [];
     const byUnit = {}, byRegion = {};
     for (const i of open) for (const u of i.units) {
@@ -191,6 +192,13 @@
           table(["unit", "open_incidents"], Object.entries(byUnit).sort((a, b) => b[1] - a[1]), ([u, n]) =>
             h("tr", {}, h("td", {}, unitName(u)), h("td", { class: "num" }, String(n)))))),
       h("h3", {}, t("detections")), barChart(days),
+      h("h3", {}, t("readiness")),
+      table(["unit", "region", "incidents", "open_incidents", "time_to_ack", "time_to_contain", "time_to_close"],
+        met.status === 200 ? met.data.units.sort((a, b) => b.incidents - a.incidents) : [], (u) =>
+          h("tr", {}, h("td", {}, unitName(u.unit)), h("td", {}, regionName(u.region)),
+            h("td", { class: "num" }, String(u.incidents)), h("td", { class: "num" }, String(u.open)),
+            h("td", {}, fmtDur(u.acknowledge.median_s)), h("td", {}, fmtDur(u.contain.median_s)),
+            h("td", {}, fmtDur(u.close.median_s)))),
       h("h3", {}, t("deadlines")),
       table(["ref", "report", "status", "due"], due, (d) =>
         h("tr", { class: d.state === "overdue" ? "late" : null },
@@ -389,6 +397,19 @@
             h("button", { class: "link", id: "delete-" + m.id, onclick: () => act(m.id, "delete") }, t("delete"))]))));
   }
 
+  async function indicatorsPage() {
+    const q = new URLSearchParams(location.hash.split("?")[1] || "").get("q") || "";
+    const r = await api("GET", "/indicators?limit=200" + (q ? "&q=" + encodeURIComponent(q) : ""));
+    const box = h("input", { id: "ind-q", value: q });
+    frame("indicators_all",
+      h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); go("#/indicators?q=" + encodeURIComponent(box.value)); } },
+        box, h("button", { type: "submit", id: "ind-search" }, "🔍")),
+      r.status !== 200 ? msg(errText(r)) :
+        table(["type", "value", "description", "incident", "status"], r.data.indicators, (x) =>
+          h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description),
+            h("td", {}, h("a", { href: "#/incidents/" + x.incident }, x.ref)), h("td", {}, t("st_" + x.status)))));
+  }
+
   async function orgPage(query) {
     await loadUnits();
     const q = query || "";
@@ -444,7 +465,10 @@
         table(["username", "display_name", "role", "unit", "region", "disabled"], r.data.users, (u) =>
           h("tr", {}, h("td", {}, u.username), h("td", {}, u.display_name), h("td", {}, t("r_" + u.role)),
             h("td", {}, u.unit ? unitName(u.unit) : "—"), h("td", {}, u.region ? regionName(u.region) : "—"),
-            h("td", {}, u.disabled ? "✔" : ""))),
+            h("td", {}, h("button", { class: "link", id: "toggle-" + u.username, onclick: async () => {
+              const x = await api("PATCH", "/users/" + u.id, { disabled: !u.disabled });
+              if (x.status === 200) usersPage(); else out.replaceChildren(msg(errText(x)));
+            } }, u.disabled ? t("enable") : t("disable"))))),
       h("form", { class: "form", onsubmit: async (e) => {
         e.preventDefault();
         const body = { username: f.username.value, display_name: f.display_name.value, role: f.role.value, password: f.password.value };
@@ -512,6 +536,7 @@
     if (path === "/alerts") return alertsPage();
     if (path === "/org") return orgPage("");
     if (path === "/quarantine") return quarantinePage();
+    if (path === "/indicators") return indicatorsPage();
     if (path === "/users") return usersPage();
     if (path === "/tokens") return tokensPage();
     if (path === "/audit") return auditPage();

@@ -62,6 +62,8 @@ void api_exchange_import(struct http_req *rq, struct http_resp *rs);
  * the incident's people once per state. Returns how many were sent, -1 on
  * a store error. now_s: the time (Unix seconds). */
 int reports_warn_pass(struct vsrv *srv, int64_t now_s);
+void api_metrics_units(struct http_req *rq, struct http_resp *rs);
+void api_indicators_list(struct http_req *rq, struct http_resp *rs);
 void api_reports_get(struct http_req *rq, struct http_resp *rs);
 void api_reports_filed(struct http_req *rq, struct http_resp *rs);
 void api_reports_due(struct http_req *rq, struct http_resp *rs);

@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "milter/log.h"
 #include "notify.h"
+#include "orgmap.h"
 #include "report_c20.h"
 #include "tr.h"
 
@@ -561,4 +562,231 @@ out:
 	json_decref(w.filed);
 	json_decref(w.warned);
 	return w.sent;
+}
+
+/* ---- readiness per unit: how fast incidents are acknowledged, contained, closed ---- */
+
+struct unit_stats {
+	GArray *ack, *contain, *close; /* seconds (double) */
+	int total, open;
+};
+
+static void stats_free(gpointer p)
+{
+	struct unit_stats *s = p;
+
+	g_array_free(s->ack, TRUE);
+	g_array_free(s->contain, TRUE);
+	g_array_free(s->close, TRUE);
+	g_free(s);
+}
+
+static int by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static json_t *summary(GArray *a)
+{
+	double sum = 0;
+
+	if (a->len == 0)
+		return json_pack("{s:i,s:n,s:n}", "n", 0, "median_s", "mean_s");
+	g_array_sort(a, by_double);
+	for (guint i = 0; i < a->len; i++)
+		sum += g_array_index(a, double, i);
+	return json_pack("{s:i,s:I,s:I}", "n", (int)a->len, "median_s",
+	                 (json_int_t)g_array_index(a, double, a->len / 2), "mean_s",
+	                 (json_int_t)(sum / a->len));
+}
+
+struct metrics {
+	const char *scope;
+	struct rows r;
+};
+
+static int metrics_read(store_db *db, void *ctx, char **err)
+{
+	struct metrics *m = ctx;
+	struct store_val unit = store_text(NULL), region = store_text(NULL);
+
+	if (m->scope != NULL && g_str_has_prefix(m->scope, "unit:"))
+		unit = store_text(m->scope + 5);
+	else if (m->scope != NULL && g_str_has_prefix(m->scope, "region:"))
+		region = store_text(m->scope + 7);
+	{
+		struct store_val p[] = {unit, region, unit, region};
+
+		/* drills are measured by the drill engine (issue 7), not here */
+		return store_sql(
+		        db,
+		        "SELECT iu.unit, iu.region, i.status, i.detected_ms, i.acknowledged_ms, "
+		        "i.contained_ms, i.closed_ms FROM incident_units iu JOIN incidents i ON "
+		        "i.id = iu.incident WHERE i.drill = 0 AND ((CAST(? AS TEXT) IS NULL AND "
+		        "CAST(? AS TEXT) IS NULL) OR iu.unit = ? OR iu.region = ?)",
+		        p, 4, rows_json, &m->r, err);
+	}
+}
+
+void api_metrics_units(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const cols[] = {
+	        "unit",         "region",    "status", "detected_ms", "acknowledged_ms",
+	        "contained_ms", "closed_ms", NULL};
+	struct vsrv *srv = rq->ctx;
+	char buf[200];
+	struct metrics m = {access_scope(rq->auth, buf, sizeof buf), {cols, json_array()}};
+	GHashTable *by_unit = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stats_free);
+	GHashTableIter it;
+	gpointer k, v;
+	json_t *out = json_array(), *row;
+	char *err = NULL;
+	size_t i;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		goto done;
+	rc = store_with(srv->st, 0, metrics_read, &m, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto done;
+	}
+	json_array_foreach(m.r.arr, i, row)
+	{
+		const char *u = json_string_value(json_object_get(row, "unit"));
+		struct unit_stats *s;
+		json_int_t det = json_integer_value(json_object_get(row, "detected_ms"));
+		json_t *a = json_object_get(row, "acknowledged_ms"),
+		       *c = json_object_get(row, "contained_ms");
+		json_t *cl = json_object_get(row, "closed_ms");
+		double x;
+
+		if (u == NULL)
+			continue;
+		if ((s = g_hash_table_lookup(by_unit, u)) == NULL) {
+			s = g_new0(struct unit_stats, 1);
+			s->ack = g_array_new(FALSE, FALSE, sizeof(double));
+			s->contain = g_array_new(FALSE, FALSE, sizeof(double));
+			s->close = g_array_new(FALSE, FALSE, sizeof(double));
+			g_hash_table_insert(by_unit, g_strdup(u), s);
+		}
+		s->total++;
+		if (strcmp(json_string_value(json_object_get(row, "status")) ?: "", "closed") != 0)
+			s->open++;
+		if (json_is_integer(a) && (x = (double)(json_integer_value(a) - det) / 1000) >= 0)
+			g_array_append_val(s->ack, x);
+		if (json_is_integer(c) && (x = (double)(json_integer_value(c) - det) / 1000) >= 0)
+			g_array_append_val(s->contain, x);
+		if (json_is_integer(cl) && (x = (double)(json_integer_value(cl) - det) / 1000) >= 0)
+			g_array_append_val(s->close, x);
+	}
+	g_hash_table_iter_init(&it, by_unit);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct unit_stats *s = v;
+
+		json_array_append_new(
+		        out, json_pack("{s:s,s:s?,s:i,s:i,s:o,s:o,s:o}", "unit", (char *)k,
+		                       "region", orgmap_region(srv->org, k), "incidents", s->total,
+		                       "open", s->open, "acknowledge", summary(s->ack), "contain",
+		                       summary(s->contain), "close", summary(s->close)));
+	}
+	http_json(rs, 200, json_pack("{s:O}", "units", out));
+done:
+	json_decref(out);
+	json_decref(m.r.arr);
+	g_hash_table_destroy(by_unit);
+}
+
+/* ---- indicators across the incidents in scope ---- */
+
+struct indlist {
+	const char *scope, *q, *type;
+	int64_t limit, offset, total;
+	struct rows r;
+};
+
+static int indicators_read(store_db *db, void *ctx, char **err)
+{
+	struct indlist *l = ctx;
+	struct store_val unit = store_text(NULL), region = store_text(NULL);
+	char *like = l->q ? g_strdup_printf("%%%s%%", l->q) : NULL;
+	int rc;
+
+	if (l->scope != NULL && g_str_has_prefix(l->scope, "unit:"))
+		unit = store_text(l->scope + 5);
+	else if (l->scope != NULL && g_str_has_prefix(l->scope, "region:"))
+		region = store_text(l->scope + 7);
+	{
+		struct store_val p[] = {unit,
+		                        region,
+		                        unit,
+		                        region,
+		                        store_text(like),
+		                        store_text(like),
+		                        store_text(l->type),
+		                        store_text(l->type),
+		                        store_int(l->limit),
+		                        store_int(l->offset)};
+#define IND_WHERE                                                                                  \
+	" FROM indicators x JOIN incidents i ON i.id = x.incident WHERE ((CAST(? AS TEXT) IS "     \
+	"NULL "                                                                                    \
+	"AND CAST(? AS TEXT) IS NULL) OR EXISTS (SELECT 1 FROM incident_units iu WHERE "           \
+	"iu.incident = i.id AND (iu.unit = ? OR iu.region = ?))) AND (CAST(? AS TEXT) IS NULL "    \
+	"OR x.value_lc LIKE ?) AND (CAST(? AS TEXT) IS NULL OR x.type = ?)"
+
+		rc = store_sql(db, "SELECT count(*)" IND_WHERE, p, 8, store_row_int, &l->total,
+		               err);
+		if (rc == STORE_OK)
+			rc = store_sql(
+			        db,
+			        "SELECT x.id, x.type, x.value, x.description, x.tlp, i.id, i.ref, "
+			        "i.status" IND_WHERE " ORDER BY x.id DESC LIMIT ? OFFSET ?",
+			        p, 10, rows_json, &l->r, err);
+#undef IND_WHERE
+	}
+	g_free(like);
+	return rc;
+}
+
+void api_indicators_list(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const cols[] = {"id",       "type", "value",  "description", "tlp",
+	                                   "incident", "ref",  "status", NULL};
+	struct vsrv *srv = rq->ctx;
+	char buf[200];
+	struct indlist l = {.r = {cols, json_array()}};
+	char *err = NULL, *q = NULL;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ))
+		goto out;
+	l.scope = access_scope(rq->auth, buf, sizeof buf);
+	if (http_query(rq, "q") != NULL && strlen(http_query(rq, "q")) <= 200) {
+		/* LIKE metacharacters are searched as themselves */
+		GString *e = g_string_new(NULL);
+		char *lc = g_utf8_strdown(http_query(rq, "q"), -1);
+
+		for (const char *p = lc; *p; p++)
+			if (*p != '%' && *p != '_')
+				g_string_append_c(e, *p);
+		g_free(lc);
+		q = g_string_free(e, FALSE);
+		l.q = *q ? q : NULL;
+	}
+	l.type = http_query(rq, "type");
+	page_args(rq, 50, 500, &l.limit, &l.offset);
+	rc = store_with(srv->st, 0, indicators_read, &l, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	http_json(rs, 200,
+	          json_pack("{s:O,s:I,s:I,s:I}", "indicators", l.r.arr, "total",
+	                    (json_int_t)l.total, "limit", (json_int_t)l.limit, "offset",
+	                    (json_int_t)l.offset));
+out:
+	g_free(q);
+	json_decref(l.r.arr);
 }

@@ -63,6 +63,8 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/incidents/:id/reports/:kind", api_reports_get},
         {"POST", "/api/v1/incidents/:id/reports/:kind/filed", api_reports_filed},
         {"GET", "/api/v1/reports/due", api_reports_due},
+        {"GET", "/api/v1/metrics/units", api_metrics_units},
+        {"GET", "/api/v1/indicators", api_indicators_list},
         {"GET", "/api/v1/incidents/:id/export", api_exchange_export},
         {"POST", "/api/v1/incidents/:id/import", api_exchange_import},
         {"GET", "/api/v1/quarantine", api_quarantine_list},
