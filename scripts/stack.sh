@@ -547,6 +547,13 @@ title = Giám đốc Trung tâm Công nghệ thông tin
 phone = 024 3000 0000
 email = nguyen.van.an@$DOMAIN
 recipients = Cục An toàn thông tin (VNCERT/CC);Bảo hiểm xã hội Việt Nam
+
+[clawback]
+# this stack's Dovecot, entered with its master user (docs/containment.md)
+imap_host = 127.0.0.1
+imap_port = $IMAP_PORT
+master_user = vigil-admin
+master_password_file = $DC_DIR/master-password
 EOF
 }
 

@@ -123,6 +123,14 @@ def main():
             local += str(seen[local])
         staff.append({"id": "s%06d" % (len(staff) + 1), "name": name,
                       "email": "%s@%s" % (local, DOMAIN), "unit": unit, "title": title})
+    # VIGIL_EXTRA_STAFF=N adds N numbered mailboxes spread over the units
+    # (tests that need hundreds of recipients: tests/e2e/test_containment.py)
+    extra = int(os.environ.get("VIGIL_EXTRA_STAFF", "0") or 0)
+    for i in range(1, min(extra, 5000) + 1):
+        unit = UNITS[i % len(UNITS)]["id"]
+        staff.append({"id": "s%06d" % (len(staff) + 1), "name": "Cán bộ thử nghiệm %04d" % i,
+                      "email": "canbo%04d@%s" % (i, DOMAIN), "unit": unit,
+                      "title": "Chuyên viên"})
     admin = staff[1]["email"]  # the mail administrator of the IT Centre
     aliases = {"%s@%s" % (r, DOMAIN): admin for r in ROLES}
     units = [dict(u, kind="central" if u["region"] == "national" else "province") for u in UNITS]

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -70,6 +71,10 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/quarantine", api_quarantine_list},
         {"POST", "/api/v1/quarantine/:id/release", api_quarantine_release},
         {"POST", "/api/v1/quarantine/:id/delete", api_quarantine_delete},
+        {"POST", "/api/v1/hunts", api_hunts_post},
+        {"GET", "/api/v1/incidents/:id/copies", api_copies_list},
+        {"POST", "/api/v1/incidents/:id/clawback", api_clawback_start},
+        {"POST", "/api/v1/incidents/:id/restore", api_restore_start},
         {"GET", "/api/v1/notifications", api_notifications_list},
         {"POST", "/api/v1/notifications/seen", api_notifications_seen},
         {NULL, NULL, NULL},
@@ -91,6 +96,43 @@ static char *get(GKeyFile *kf, const char *key, const char *def)
 	if (v != NULL)
 		g_strstrip(v);
 	return v != NULL ? v : g_strdup(def);
+}
+
+/* [clawback]: where the mailboxes are and how to enter them (docs/containment.md) */
+static int clawback_conf(GKeyFile *kf, struct vsrv *srv)
+{
+	char *v, *pwfile;
+
+	srv->cb_host = kf ? g_key_file_get_string(kf, "clawback", "imap_host", NULL) : NULL;
+	v = kf ? g_key_file_get_string(kf, "clawback", "imap_port", NULL) : NULL;
+	srv->cb_port = v ? (unsigned)strtoul(v, NULL, 10) : 143;
+	g_free(v);
+	v = kf ? g_key_file_get_string(kf, "clawback", "parallel", NULL) : NULL;
+	srv->cb_parallel = v ? (unsigned)strtoul(v, NULL, 10) : 4;
+	g_free(v);
+	srv->cb_master_user =
+	        kf ? g_key_file_get_string(kf, "clawback", "master_user", NULL) : NULL;
+	if (srv->cb_master_user == NULL)
+		srv->cb_master_user = g_strdup("vigil-admin");
+	srv->cb_separator = kf ? g_key_file_get_string(kf, "clawback", "separator", NULL) : NULL;
+	if (srv->cb_separator == NULL)
+		srv->cb_separator = g_strdup("*");
+	srv->cb_folder = kf ? g_key_file_get_string(kf, "clawback", "folder", NULL) : NULL;
+	if (srv->cb_folder == NULL)
+		srv->cb_folder = g_strdup("VigilQuarantine");
+	pwfile = kf ? g_key_file_get_string(kf, "clawback", "master_password_file", NULL) : NULL;
+	if (pwfile != NULL && *pwfile) {
+		if (!g_file_get_contents(pwfile, &srv->cb_master_password, NULL, NULL)) {
+			fprintf(stderr,
+			        "vigild: [clawback] master_password_file %s cannot be read\n",
+			        pwfile);
+			g_free(pwfile);
+			return -1;
+		}
+		g_strstrip(srv->cb_master_password);
+	}
+	g_free(pwfile);
+	return 0;
 }
 
 /* [reports]: the reporting organisation and contact (docs/reports.md) */
@@ -316,6 +358,8 @@ int main(int argc, char **argv)
 	if (bootstrap(srv.st, c.admin_file) != 0)
 		goto out;
 	reports_conf(c.kf, &srv);
+	if (clawback_conf(c.kf, &srv) != 0)
+		goto out;
 	srv.secure_cookies = *c.cert != 0;
 	srv.public_url = c.public_url;
 	srv.sendmail = c.sendmail;
@@ -386,6 +430,13 @@ out:
 	g_free(c.quarantine_dir);
 	g_free(c.vigil_cli);
 	g_free(srv.vigil_cli);
+	g_free(srv.cb_host);
+	g_free(srv.cb_master_user);
+	g_free(srv.cb_separator);
+	g_free(srv.cb_folder);
+	if (srv.cb_master_password)
+		sodium_memzero(srv.cb_master_password, strlen(srv.cb_master_password));
+	g_free(srv.cb_master_password);
 	json_decref(srv.reporter);
 	json_decref(srv.recipients);
 	if (c.kf)

@@ -32,6 +32,9 @@ struct vsrv {
 	json_t *recipients;   /* [reports] recipients: array of strings */
 	char *quarantine_dir; /* the local gateway's quarantine, or NULL */
 	char *vigil_cli;      /* the `vigil` command that scans reported messages */
+	/* [clawback]: the mail server claw-back logs in to as a master user */
+	char *cb_host, *cb_master_user, *cb_separator, *cb_folder, *cb_master_password;
+	unsigned cb_port, cb_parallel;
 };
 
 /* Roles, weakest to strongest does not apply: each has its own rights. */

@@ -287,6 +287,35 @@ static const struct migration migrations[] = {
          "CREATE TABLE feeder ("
          " name TEXT PRIMARY KEY,"
          " last_id BIGINT NOT NULL);"},
+        {3, "containment: hunts and the copies they found (claw-back state per copy)",
+         "CREATE TABLE hunts ("
+         " id @ID@,"
+         " incident BIGINT,"
+         " criteria TEXT NOT NULL,"
+         " actor TEXT NOT NULL,"
+         " created_ms BIGINT NOT NULL,"
+         " total BIGINT NOT NULL);"
+         "CREATE INDEX hunts_incident ON hunts (incident);"
+         /* one row per message x recipient: what claw-back works on */
+         "CREATE TABLE copies ("
+         " id @ID@,"
+         " incident BIGINT NOT NULL,"
+         " hunt BIGINT NOT NULL,"
+         " msg_uid TEXT NOT NULL,"
+         " message_id TEXT,"
+         " rcpt TEXT NOT NULL,"
+         " unit TEXT,"
+         " region TEXT,"
+         " received_ms BIGINT NOT NULL,"
+         " drill SMALLINT NOT NULL DEFAULT 0,"
+         " state TEXT NOT NULL CHECK (state IN ('found', 'pulled', 'not_found', 'failed',"
+         "  'restored')),"
+         " folder TEXT,"
+         " seen SMALLINT,"
+         " detail TEXT,"
+         " updated_ms BIGINT NOT NULL,"
+         " UNIQUE (incident, msg_uid, rcpt));"
+         "CREATE INDEX copies_incident ON copies (incident, state);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -25,6 +25,7 @@
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -129,6 +130,44 @@ int store_put_message(store *st, const struct store_msg *m, char **err);
 int store_get_message_json(store *st, const char *uid, char **json, char **err);
 /* Number of message records (all, or with this verdict if not NULL). */
 int store_count_messages(store *st, const char *verdict, int64_t *count, char **err);
+
+/*
+ * Hunts (hunt.c): every record matching all the given criteria (NULL / 0 /
+ * -1: not used), newest first, a page of at most `limit` (≤ 5000) after
+ * `offset`, with the total. At least one indexed criterion (a hash, a
+ * sender address or domain, a domain or URL, a Message-ID) or a full date
+ * range is required (STORE_EINVAL otherwise): the subject only narrows.
+ */
+struct store_hunt {
+	const char *sha256, *md5, *sha1; /* of any object of the message */
+	const char *sender;              /* envelope or From: address, any case */
+	const char *sender_domain;       /* envelope or From: domain */
+	const char *domain;              /* a domain or URL host in the message */
+	const char *url;                 /* an exact URL */
+	const char *message_id;          /* without <> */
+	const char *subject;             /* substring, any (ASCII) case */
+	int64_t from_ms, to_ms;          /* received in [from, to) */
+	int drill;                       /* 0, 1, or -1: both */
+	size_t limit, offset;
+};
+
+struct store_hunt_hit {
+	int64_t id;
+	char *uid, *gateway, *queue_id, *message_id, *env_from, *subject, *verdict, *action,
+	        *direction;
+	int64_t received_ms;
+	bool drill;
+	struct _GPtrArray *rcpts; /* char *: the envelope recipients */
+};
+
+struct store_hunt_result {
+	struct store_hunt_hit *hits;
+	size_t n;
+	int64_t total;
+};
+
+int store_hunt(store *st, const struct store_hunt *q, struct store_hunt_result *out, char **err);
+void store_hunt_result_free(struct store_hunt_result *r);
 
 /* JSON (de)serialisation of a record, for the journal and the API. */
 char *store_msg_to_json(const struct store_msg *m);
