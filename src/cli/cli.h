@@ -72,5 +72,6 @@ int cmd_quarantine(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_org(int argc, char **argv);
 int cmd_ioc(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
 
 #endif

@@ -136,6 +136,40 @@ static const char *const table[][2] = {
         {"release failed", "giải phóng thất bại"},
         {"released: sendmail took it", "đã giải phóng: sendmail đã nhận thư"},
         {"first copy let through by vigil-milter", "bản đầu tiên đã được vigil-milter cho qua"},
+        /* vigil hunt (cmd_hunt.c) */
+        {"Usage: vigil hunt (--db URL | --config FILE) [criteria] [--json]\n"
+         "Finds every copy of a message in the gateways' records.\n\n"
+         "Criteria (all must match; at least one indicator or --from and --to):\n"
+         "  --sha256 H, --md5 H, --sha1 H   a hash of any object of the message\n"
+         "  --sender ADDR                   envelope or From: address\n"
+         "  --sender-domain D               envelope or From: domain\n"
+         "  --domain D                      a domain or URL host in the message\n"
+         "  --url URL                       an exact URL in the message\n"
+         "  --message-id ID                 the Message-ID (without <>)\n"
+         "  --subject TEXT                  a substring of the subject\n"
+         "  --from TIME, --to TIME          received in [from, to) (RFC 3339)\n"
+         "  --drill                         drill traffic instead of real mail\n"
+         "  --limit N                       at most N messages (default all)\n\n"
+         "Exit status: 0 found, 1 nothing found, 2 an error.\n",
+         "Cách dùng: vigil hunt (--db URL | --config TỆP) [tiêu chí] [--json]\n"
+         "Tìm mọi bản sao của một thư trong bản ghi của các cổng thư.\n\n"
+         "Tiêu chí (phải khớp tất cả; ít nhất một chỉ dấu hoặc --from và --to):\n"
+         "  --sha256 H, --md5 H, --sha1 H   mã băm của một đối tượng bất kỳ trong thư\n"
+         "  --sender ĐỊA_CHỈ                địa chỉ người gửi (phong bì hoặc From:)\n"
+         "  --sender-domain D               tên miền người gửi\n"
+         "  --domain D                      tên miền hoặc máy chủ URL trong thư\n"
+         "  --url URL                       đúng một URL trong thư\n"
+         "  --message-id ID                 Message-ID (không có <>)\n"
+         "  --subject CHỮ                   một phần của tiêu đề\n"
+         "  --from THỜI_GIAN, --to THỜI_GIAN  nhận trong khoảng [from, to) (RFC 3339)\n"
+         "  --drill                         thư diễn tập thay vì thư thật\n"
+         "  --limit N                       tối đa N thư (mặc định: tất cả)\n\n"
+         "Mã thoát: 0 tìm thấy, 1 không thấy gì, 2 có lỗi.\n"},
+        {"give the store with --db URL, or --config with vigil-milter's configuration",
+         "hãy chỉ định kho dữ liệu bằng --db URL, hoặc --config với cấu hình của vigil-milter"},
+        {"the store failed", "kho dữ liệu gặp lỗi"},
+        {"recipients", "người nhận"},
+        {"copies", "bản sao"},
         /* vigil report (cmd_report.c) */
         {"Writes a report of Circular 20/2017/TT-BTTTT (incident notification, initial "
          "report, final report) from an incident document. OUT '-' is standard output; "

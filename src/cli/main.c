@@ -21,6 +21,7 @@ static void usage(FILE *out)
 	        "HTML\n"
 	        "  org         generate or check the organisation file (org.json)\n"
 	        "  ioc         import STIX 2.1 / MISP indicators, export indicator files\n"
+	        "  hunt        find every copy of a message in the gateways' records\n"
 	        "  version     print the version\n\n"
 	        "Run 'vigil COMMAND --help' for the options of a command.\n",
 	        VIGIL_VERSION);
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 		return cmd_org(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ioc") == 0)
 		return cmd_ioc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "hunt") == 0)
+		return cmd_hunt(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return EXIT_CLEAN;

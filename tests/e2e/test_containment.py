@@ -123,6 +123,20 @@ def main():
         C.check(r.status == 200 and r.json["messages_total"] == 1 and
                 r.json["saved_copies"] == N,
                 "the hunt finds exactly the %d delivered copies (%.2f s)" % (N, hunt_s), r)
+        # the same hunt from the command line, on the milter's store
+        rc, out = tms.run([tms.vtest.VIGIL, "hunt", "--config", st.milter_conf, "--sha256",
+                           att_sha, "--json"], timeout=60)
+        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+        import json as _json
+        C.check(rc == 0 and len(lines) == 1 and len(_json.loads(lines[0])["recipients"]) == N,
+                "vigil hunt --sha256 finds the message and its %d recipients" % N, out[-400:])
+        rc, out = tms.run([tms.vtest.VIGIL, "hunt", "--config", st.milter_conf, "--sender",
+                           "nobody@nowhere.example"], timeout=60)
+        C.check(rc == 1, "vigil hunt exits 1 when nothing matches", out[-200:])
+        rc, out = tms.run([tms.vtest.VIGIL, "hunt", "--config", st.milter_conf, "--subject",
+                           "x"], timeout=60)
+        C.check(rc == 2 and "date range" in out, "a subject alone is refused (it would read "
+                "every record)", out[-300:])
         r2 = ca.post("/api/v1/hunts", {"sha256": "0" * 64})
         C.check(r2.status == 200 and r2.json["messages_total"] == 0,
                 "a hash nobody received finds nothing", r2)
