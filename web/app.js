@@ -311,8 +311,13 @@
               act("PATCH", `/incidents/${id}/tasks/${k.id}`, { done: e.target.checked }) }),
             " ", k.title, k.unit ? " — " + unitName(k.unit) : "")))),
           h("h3", {}, t("indicators")),
-          table(["type", "value", "description"], i.indicators, (x) =>
-            h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description))),
+          table(["type", "value", "description", ""], i.indicators, (x) => {
+            const field = { sha256: "sha256", md5: "md5", sha1: "sha1", email: "sender", domain: "domain",
+              url: "url", message_id: "message_id" }[x.type];
+            return h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description),
+              h("td", {}, field ? h("button", { class: "link", onclick: () =>
+                act("POST", "/hunts", { [field]: x.value, incident: Number(id) }) }, t("hunt")) : null));
+          }),
           h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
             act("POST", `/incidents/${id}/indicators`, { type: indType.value, value: indVal.value, description: indDesc.value || undefined }); } },
           indType, indVal, indDesc, h("button", { type: "submit", id: "i-add" }, t("add"))),
@@ -339,6 +344,8 @@
           h("form", { class: "form", onsubmit: (e) => { e.preventDefault();
             act("POST", `/incidents/${id}/comments`, { text: comment.value }); } },
           h("label", {}, t("add_comment"), comment), h("button", { type: "submit", id: "c-add" }, t("add"))))),
+      h("h3", {}, t("copies")),
+      h("div", { id: "copies" }, t("loading")),
       h("h3", {}, t("reports")),
       table(["report", "status", "due", ""], i.deadlines || [], (d) => h("tr", { class: d.state === "overdue" ? "late" : null },
         h("td", {}, t("k_" + d.kind)), h("td", {}, t("rs_" + d.state)), h("td", {}, fmtTime(d.due)),
@@ -367,6 +374,32 @@
       table(["received", "sender", "subject", "verdict", "score"], i.messages, (m) =>
         h("tr", {}, h("td", {}, fmtTime(m.received_at)), h("td", {}, m.from || ""), h("td", {}, m.subject || ""),
           h("td", {}, t("v_" + m.verdict)), h("td", { class: "num" }, String(m.score)))));
+    copiesPanel(id);
+  }
+
+  async function copiesPanel(id) {
+    const box = $("#copies");
+    if (!box) return;
+    const r = await api("GET", `/incidents/${id}/copies`);
+    if (r.status !== 200) { box.replaceChildren(msg(errText(r))); return; }
+    const d = r.data, out = h("div");
+    const run = async (what) => {
+      const x = await api("POST", `/incidents/${id}/${what}`, {});
+      if (x.status === 202) copiesPanel(id); else out.replaceChildren(msg(errText(x)));
+    };
+    box.replaceChildren(
+      h("p", { id: "copy-counts" }, Object.entries(d.counts).map(([k, n]) => t("c_" + k) + ": " + n).join(" · ") || t("no_data"),
+        d.running ? " — " + t("running") : ""),
+      out,
+      h("div", { class: "bar" },
+        h("button", { id: "clawback", disabled: d.running || !d.counts.found }, t("clawback")),
+        h("button", { id: "restore", disabled: d.running || !d.counts.pulled }, t("restore"))),
+      table(["address", "unit", "status", "read", "folder"], d.copies.slice(0, 500), (c) =>
+        h("tr", { class: c.seen ? "late" : null }, h("td", {}, c.address), h("td", {}, unitName(c.unit)),
+          h("td", {}, t("c_" + c.state)), h("td", {}, c.seen === null ? "—" : c.seen ? "✔" : ""), h("td", {}, c.folder || ""))));
+    $("#clawback").addEventListener("click", () => run("clawback"));
+    $("#restore").addEventListener("click", () => run("restore"));
+    if (d.running) setTimeout(() => { if (location.hash === "#/incidents/" + id) copiesPanel(id); }, 1500);
   }
 
   async function alertsPage() {
