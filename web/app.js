@@ -397,9 +397,54 @@
       table(["address", "unit", "status", "read", "folder"], d.copies.slice(0, 500), (c) =>
         h("tr", { class: c.seen ? "late" : null }, h("td", {}, c.address), h("td", {}, unitName(c.unit)),
           h("td", {}, t("c_" + c.state)), h("td", {}, c.seen === null ? "—" : c.seen ? "✔" : ""), h("td", {}, c.folder || ""))));
+    blastPanel(id, box);
     $("#clawback").addEventListener("click", () => run("clawback"));
     $("#restore").addEventListener("click", () => run("restore"));
     if (d.running) setTimeout(() => { if (location.hash === "#/incidents/" + id) copiesPanel(id); }, 1500);
+  }
+
+  // the blast radius: each unit a box in its region's row, red while copies
+  // remain, orange where someone read it, green when contained
+  async function blastPanel(id, after) {
+    const r = await api("GET", `/incidents/${id}/blast`);
+    if (r.status !== 200 || !r.data.units.length) return;
+    const b = r.data, ns = "http://www.w3.org/2000/svg";
+    const regions = ["national", "north", "central-highlands", "south"];
+    const svg = document.createElementNS(ns, "svg");
+    const W = 150, H = 46, rows = regions.map((rg) => b.units.filter((u) => (u.region || "national") === rg));
+    const width = 140 + Math.max(1, ...rows.map((x) => x.length)) * (W + 8);
+    svg.setAttribute("viewBox", `0 0 ${width} ${regions.length * (H + 10) + 10}`);
+    svg.setAttribute("class", "blast");
+    svg.setAttribute("role", "img");
+    rows.forEach((row, ri) => {
+      const y = 10 + ri * (H + 10);
+      const lbl = document.createElementNS(ns, "text");
+      lbl.setAttribute("x", 4); lbl.setAttribute("y", y + H / 2 + 4); lbl.setAttribute("class", "axis-l");
+      lbl.textContent = regionName(regions[ri]);
+      svg.append(lbl);
+      row.forEach((u, ci) => {
+        const g = document.createElementNS(ns, "g"), rect = document.createElementNS(ns, "rect");
+        const x = 140 + ci * (W + 8);
+        rect.setAttribute("x", x); rect.setAttribute("y", y); rect.setAttribute("width", W); rect.setAttribute("height", H);
+        rect.setAttribute("rx", 4);
+        rect.setAttribute("class", u.remaining || u.failed ? "b-open" : u.read ? "b-read" : "b-ok");
+        const t1 = document.createElementNS(ns, "text"), t2 = document.createElementNS(ns, "text");
+        t1.setAttribute("x", x + 6); t1.setAttribute("y", y + 18); t1.textContent = unitName(u.unit);
+        t2.setAttribute("x", x + 6); t2.setAttribute("y", y + 36);
+        t2.textContent = `${u.recipients} · ${t("read")} ${u.read} · ${t("c_pulled")} ${u.pulled}`;
+        g.append(rect, t1, t2);
+        svg.append(g);
+      });
+    });
+    after.append(h("h3", {}, t("blast")),
+      h("p", { id: "blast-state" }, b.mailboxes_contained ? t("contained") + (b.detection_to_last_pull_s !== null
+        ? " — " + fmtDur(b.detection_to_last_pull_s) : "") : t("not_contained") + ": " + b.remaining),
+      svg,
+      table(["unit", "address", "read", "c_pulled", "c_not_found", "remaining", "endpoints_at_risk"], b.units, (u) =>
+        h("tr", {}, h("td", {}, unitName(u.unit)), h("td", { class: "num" }, String(u.recipients)),
+          h("td", { class: "num" }, String(u.read)), h("td", { class: "num" }, String(u.pulled)),
+          h("td", { class: "num" }, String(u.gone)), h("td", { class: "num" }, String(u.remaining + u.failed)),
+          h("td", { class: "mono" }, u.endpoints_at_risk.slice(0, 10).join(", ") + (u.endpoints_at_risk.length > 10 ? " …" : "")))));
   }
 
   async function alertsPage() {

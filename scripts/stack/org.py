@@ -134,8 +134,12 @@ def main():
     admin = staff[1]["email"]  # the mail administrator of the IT Centre
     aliases = {"%s@%s" % (r, DOMAIN): admin for r in ROLES}
     units = [dict(u, kind="central" if u["region"] == "national" else "province") for u in UNITS]
+    # one desktop per person: the blast radius names the endpoints of readers
+    endpoints = [{"host": "pc-%s" % s["id"], "owner": s["id"], "unit": s["unit"],
+                  "os": "Windows 10"} for s in staff]
     org = {"organisation": "Bảo hiểm xã hội Việt Nam (demo)", "domain": DOMAIN,
-           "regions": REGIONS, "units": units, "staff": staff, "aliases": aliases}
+           "regions": REGIONS, "units": units, "staff": staff, "endpoints": endpoints,
+           "aliases": aliases}
     write(os.path.join(base, "org.json"), json.dumps(org, ensure_ascii=False, indent=1) + "\n")
 
     # one hash for everybody: same password, and a restart keeps the file

@@ -74,6 +74,7 @@ void api_hunts_post(struct http_req *rq, struct http_resp *rs);
 void api_copies_list(struct http_req *rq, struct http_resp *rs);
 void api_clawback_start(struct http_req *rq, struct http_resp *rs);
 void api_restore_start(struct http_req *rq, struct http_resp *rs);
+void api_blast(struct http_req *rq, struct http_resp *rs);
 void api_notifications_list(struct http_req *rq, struct http_resp *rs);
 void api_notifications_seen(struct http_req *rq, struct http_resp *rs);
 

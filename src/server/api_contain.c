@@ -763,3 +763,107 @@ void api_restore_start(struct http_req *rq, struct http_resp *rs)
 {
 	start(rq, rs, true);
 }
+
+/* ---- blast radius: recipients -> who read it -> whose endpoint -> units ---- */
+
+void api_blast(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const cols[] = {"id",     "uid",         "message_id", "address", "unit",
+	                                   "region", "received_ms", "state",      "folder",  "seen",
+	                                   "detail", "updated_ms",  NULL};
+	struct vsrv *srv = rq->ctx;
+	struct copies x = {rq->auth, srv, 0, {cols, json_array()}};
+	json_t *doc = NULL, *units = json_object(), *out = json_array(), *row,
+	       *at_risk = json_array();
+	char *err = NULL;
+	int64_t remaining = 0, total = 0, last_pull = 0;
+	size_t i;
+	const char *k;
+	json_t *v;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ) || !incident_gate(rq, rs, RIGHT_READ, &doc))
+		goto out;
+	x.incident = json_integer_value(json_object_get(doc, "id"));
+	rc = store_with(srv->st, 0, copies_read, &x, &err);
+	if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+		goto out;
+	}
+	json_array_foreach(x.r.arr, i, row)
+	{
+		const char *unit = json_string_value(json_object_get(row, "unit"));
+		const char *st = json_string_value(json_object_get(row, "state"));
+		const char *addr = json_string_value(json_object_get(row, "address"));
+		bool seen = json_integer_value(json_object_get(row, "seen")) == 1;
+		json_t *u;
+
+		if (!access_units(srv, rq->auth, RIGHT_READ, (const char *const[]){unit},
+		                  unit ? 1 : 0, json_is_true(json_object_get(doc, "drill"))))
+			continue;
+		if (unit == NULL)
+			unit = "?";
+		if ((u = json_object_get(units, unit)) == NULL) {
+			u = json_pack("{s:s,s:s?,s:i,s:i,s:i,s:i,s:i,s:i,s:[]}", "unit", unit,
+			              "region", orgmap_region(srv->org, unit), "recipients", 0,
+			              "read", 0, "pulled", 0, "gone", 0, "remaining", 0, "failed",
+			              0, "endpoints_at_risk");
+			json_object_set_new(units, unit, u);
+		}
+#define INC(key)                                                                                   \
+	json_object_set_new(u, key, json_integer(json_integer_value(json_object_get(u, key)) + 1))
+		INC("recipients");
+		total++;
+		if (st && strcmp(st, "pulled") == 0)
+			INC("pulled");
+		else if (st && strcmp(st, "not_found") == 0)
+			INC("gone");
+		else if (st && strcmp(st, "failed") == 0) {
+			INC("failed");
+			remaining++;
+		} else if (st && (strcmp(st, "found") == 0 || strcmp(st, "restored") == 0)) {
+			INC("remaining");
+			remaining++;
+		}
+		if (seen) {
+			json_t *hosts = orgmap_hosts_of(srv->org, addr);
+			size_t h;
+			json_t *host;
+
+			INC("read");
+			json_array_foreach(hosts, h, host)
+			{
+				json_array_append(json_object_get(u, "endpoints_at_risk"), host);
+				json_array_append_new(at_risk,
+				                      json_pack("{s:O,s:s,s:s}", "host", host,
+				                                "owner", addr, "unit", unit));
+			}
+			json_decref(hosts);
+		}
+#undef INC
+		if (st && strcmp(st, "pulled") == 0 &&
+		    json_integer_value(json_object_get(row, "updated_ms")) > last_pull)
+			last_pull = json_integer_value(json_object_get(row, "updated_ms"));
+	}
+	json_object_foreach(units, k, v) json_array_append(out, v);
+	{
+		int64_t det = 0;
+
+		(void)time_parse(json_string_value(json_object_get(doc, "detected_at")), &det);
+		http_json(rs, 200,
+		          json_pack("{s:O,s:O,s:I,s:I,s:b,s:o,s:o}", "units", out,
+		                    "endpoints_at_risk", at_risk, "copies", (json_int_t)total,
+		                    "remaining", (json_int_t)remaining, "mailboxes_contained",
+		                    total > 0 && remaining == 0, "last_pull_at",
+		                    json_time(last_pull), "detection_to_last_pull_s",
+		                    total > 0 && remaining == 0 && last_pull > 0 && det > 0
+		                            ? json_integer((last_pull - det) / 1000)
+		                            : json_null()));
+	}
+out:
+	json_decref(units);
+	json_decref(out);
+	json_decref(at_risk);
+	json_decref(x.r.arr);
+	json_decref(doc);
+}

@@ -75,6 +75,7 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/incidents/:id/copies", api_copies_list},
         {"POST", "/api/v1/incidents/:id/clawback", api_clawback_start},
         {"POST", "/api/v1/incidents/:id/restore", api_restore_start},
+        {"GET", "/api/v1/incidents/:id/blast", api_blast},
         {"GET", "/api/v1/notifications", api_notifications_list},
         {"POST", "/api/v1/notifications/seen", api_notifications_seen},
         {NULL, NULL, NULL},

@@ -28,6 +28,7 @@ struct view {
 	GHashTable *region_of; /* unit id -> region (both interned) */
 	GHashTable *unit_of;   /* lower-case email (owned) -> unit id (interned) */
 	GHashTable *staff_n;   /* unit id (interned) -> count (GINT_TO_POINTER) */
+	GHashTable *hosts_of;  /* lower-case email (owned) -> GPtrArray of interned hosts */
 };
 
 struct orgmap {
@@ -55,6 +56,8 @@ static void view_free(struct view *v)
 		g_hash_table_destroy(v->unit_of);
 	if (v->staff_n)
 		g_hash_table_destroy(v->staff_n);
+	if (v->hosts_of)
+		g_hash_table_destroy(v->hosts_of);
 	json_decref(v->doc);
 	g_free(v);
 }
@@ -91,6 +94,41 @@ static struct view *view_new(json_t *doc)
 		        v->staff_n, (gpointer)unit,
 		        GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(v->staff_n, unit)) +
 		                        1));
+	}
+	/* the endpoints of each mailbox's owner (staff id -> email -> hosts) */
+	v->hosts_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                    (GDestroyNotify)g_ptr_array_unref);
+	{
+		GHashTable *email_of = g_hash_table_new(g_str_hash, g_str_equal);
+
+		json_array_foreach(json_object_get(doc, "staff"), i, u)
+		{
+			const char *id = str_of(u, "id"), *email = str_of(u, "email");
+
+			if (id != NULL && email != NULL)
+				g_hash_table_insert(email_of, (gpointer)id, (gpointer)email);
+		}
+		json_array_foreach(json_object_get(doc, "endpoints"), i, u)
+		{
+			const char *owner = str_of(u, "owner"), *host = str_of(u, "host"), *email;
+			GPtrArray *hosts;
+			char *lc;
+
+			if (owner == NULL || host == NULL ||
+			    (email = g_hash_table_lookup(email_of, owner)) == NULL)
+				continue;
+			lc = g_ascii_strdown(email, -1);
+			hosts = g_hash_table_lookup(v->hosts_of, lc);
+			if (hosts == NULL) {
+				hosts = g_ptr_array_new();
+				g_hash_table_insert(v->hosts_of, lc, hosts);
+			} else {
+				g_free(lc);
+			}
+			if (hosts->len < 64)
+				g_ptr_array_add(hosts, (gpointer)g_intern_string(host));
+		}
+		g_hash_table_destroy(email_of);
 	}
 	return v;
 }
@@ -174,6 +212,25 @@ const char *orgmap_unit_of(const struct orgmap *cm, const char *email)
 	g_rw_lock_reader_unlock(&m->lock);
 	g_free(lc);
 	return u;
+}
+
+json_t *orgmap_hosts_of(const struct orgmap *cm, const char *email)
+{
+	struct orgmap *m = (struct orgmap *)cm;
+	json_t *out = json_array();
+	GPtrArray *hosts;
+	char *lc;
+
+	if (m == NULL || email == NULL || strlen(email) > 512)
+		return out;
+	lc = g_ascii_strdown(email, -1);
+	g_rw_lock_reader_lock(&m->lock);
+	hosts = g_hash_table_lookup(m->v->hosts_of, lc);
+	for (guint i = 0; hosts != NULL && i < hosts->len; i++)
+		json_array_append_new(out, json_string(hosts->pdata[i]));
+	g_rw_lock_reader_unlock(&m->lock);
+	g_free(lc);
+	return out;
 }
 
 const char *orgmap_domain(const struct orgmap *cm)

@@ -21,6 +21,8 @@ bool orgmap_has_unit(const struct orgmap *m, const char *unit);
 const char *orgmap_region(const struct orgmap *m, const char *unit);
 /* unit id of a staff mailbox (case-insensitive), or NULL */
 const char *orgmap_unit_of(const struct orgmap *m, const char *email);
+/* the endpoints (host names) of the owner of a mailbox: a new array */
+json_t *orgmap_hosts_of(const struct orgmap *m, const char *email);
 /* the domain of the organisation's mailboxes */
 const char *orgmap_domain(const struct orgmap *m);
 /* {"regions": [...], "units": [{"id","name","short","kind","region","staff"}],

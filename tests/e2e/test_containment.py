@@ -172,6 +172,16 @@ def main():
         C.check(all(folder_has(st, u, "INBOX", other) == 1 for u in rcpts[:50:7]),
                 "the unrelated message is untouched")
         print("claw-back: %d copies in %.1f s (%.0f copies/s)" % (N, secs, N / secs))
+        b = ca.get("/api/v1/incidents/%d/blast" % inc).json or {}
+        tot = {k: sum(u[k] for u in b.get("units", [])) for k in
+               ("recipients", "read", "pulled", "gone", "remaining")}
+        C.check(tot == {"recipients": N, "read": len(read), "pulled": N - len(deleted),
+                        "gone": len(deleted), "remaining": 0} and b.get("mailboxes_contained"),
+                "blast radius: per unit recipients, readers, pulled, gone; nothing remains", tot)
+        hosts = {e["host"] for e in b.get("endpoints_at_risk", [])}
+        C.check(len(hosts) == len(read) and all(e["owner"] in read
+                                                for e in b.get("endpoints_at_risk", [])),
+                "the readers' endpoints are at risk, and only theirs", len(hosts))
 
         r = ca.post("/api/v1/incidents/%d/restore" % inc, {})
         C.check(r.status == 202, "restore starts", r)
