@@ -73,5 +73,6 @@ int cmd_report(int argc, char **argv);
 int cmd_org(int argc, char **argv);
 int cmd_ioc(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
+int cmd_retroscan(int argc, char **argv);
 
 #endif

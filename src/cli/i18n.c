@@ -165,6 +165,15 @@ static const char *const table[][2] = {
          "  --drill                         thư diễn tập thay vì thư thật\n"
          "  --limit N                       tối đa N thư (mặc định: tất cả)\n\n"
          "Mã thoát: 0 tìm thấy, 1 không thấy gì, 2 có lỗi.\n"},
+        {"Usage: vigil retroscan (--dir DIR | --config FILE) [--rules R] [--ioc F] [--json]\n"
+         "Scans the messages the gateway kept again with new rules and indicators, and lists "
+         "what they would have caught.\nExit status: 0 nothing new, 1 something new, 2 an "
+         "error.\n\n",
+         "Cách dùng: vigil retroscan (--dir THƯ_MỤC | --config TỆP) [--rules R] [--ioc F] "
+         "[--json]\nQuét lại các thư cổng thư đã giữ bằng luật và chỉ dấu mới, liệt kê những gì "
+         "chúng lẽ ra đã phát hiện.\nMã thoát: 0 không có gì mới, 1 có phát hiện mới, 2 có "
+         "lỗi.\n\n"},
+        {"with new findings", "có phát hiện mới"},
         {"give the store with --db URL, or --config with vigil-milter's configuration",
          "hãy chỉ định kho dữ liệu bằng --db URL, hoặc --config với cấu hình của vigil-milter"},
         {"the store failed", "kho dữ liệu gặp lỗi"},
