@@ -577,6 +577,7 @@ struct pending {
 	const struct caller *c;
 	const struct vsrv *srv;
 	bool drill;
+	GHashTable *only; /* copy ids chosen by the caller, or NULL for all */
 };
 
 static int pending_row(void *ctx, const struct store_val *c, int nc)
@@ -586,6 +587,8 @@ static int pending_row(void *ctx, const struct store_val *c, int nc)
 	GPtrArray *box;
 
 	if (nc < 5 || c[1].t != SV_TEXT)
+		return 0;
+	if (p->only != NULL && !g_hash_table_contains(p->only, &c[0].i))
 		return 0;
 	/* only the copies the caller's scope covers */
 	{
@@ -694,7 +697,7 @@ static void start(struct http_req *rq, struct http_resp *rs, bool restore)
 	struct vsrv *srv = rq->ctx;
 	const struct caller *c = rq->auth;
 	json_t *doc = NULL;
-	struct pending p = {restore ? "pulled" : "found", 0, NULL, NULL, c, srv, false};
+	struct pending p = {restore ? "pulled" : "found", 0, NULL, NULL, c, srv, false, NULL};
 	struct job *j;
 	char *err = NULL;
 	int rc, boxes = 0, copies = 0;
@@ -709,6 +712,28 @@ static void start(struct http_req *rq, struct http_resp *rs, bool restore)
 	}
 	p.incident = json_integer_value(json_object_get(doc, "id"));
 	p.drill = json_is_true(json_object_get(doc, "drill"));
+	/* {"copies": [ids]}: these copies only (undo one, retry one) */
+	if (rq->body_len > 0) {
+		const char *why;
+		json_t *b = http_body_json(rq, &why),
+		       *ids = b ? json_object_get(b, "copies") : NULL, *v;
+		size_t i;
+
+		if (b == NULL ||
+		    (ids != NULL && (!json_is_array(ids) || json_array_size(ids) > 100000))) {
+			json_decref(b);
+			http_error(rs, 400, "invalid",
+			           "give optionally \"copies\": a list of copy ids");
+			goto out;
+		}
+		if (ids != NULL) {
+			p.only = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+			json_array_foreach(ids, i, v) if (json_is_integer(v))
+			        g_hash_table_add(p.only, g_memdup2(&(gint64){json_integer_value(v)},
+			                                           sizeof(gint64)));
+		}
+		json_decref(b);
+	}
 	g_mutex_lock(&jobs_mu);
 	if (jobs_running == NULL)
 		jobs_running = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -747,6 +772,8 @@ static void start(struct http_req *rq, struct http_resp *rs, bool restore)
 	          json_pack("{s:I,s:i,s:i,s:s}", "incident", (json_int_t)p.incident, "mailboxes",
 	                    boxes, "copies", copies, "job", restore ? "restore" : "clawback"));
 out:
+	if (p.only)
+		g_hash_table_destroy(p.only);
 	if (p.by_rcpt)
 		g_hash_table_destroy(p.by_rcpt);
 	if (p.order)

@@ -68,6 +68,15 @@ const struct tr_pair tr_vi[] = {
          "as evidence instead",
          "Bộ quét không xử lý được thư này (có thể quá phức tạp); hãy đính kèm thư vào sự cố như "
          "chứng cứ"},
+        {"give optionally \"copies\": a list of copy ids",
+         "Có thể gửi \"copies\": danh sách mã bản sao"},
+        {"claw-back is not configured: set [clawback] imap_host, master_user and "
+         "master_password_file",
+         "Chưa cấu hình thu hồi thư: đặt [clawback] imap_host, master_user và "
+         "master_password_file"},
+        {"a claw-back of this incident is already running",
+         "Đang có một lượt thu hồi thư của sự cố này"},
+        {"\"from\" and \"to\" are RFC 3339 times", "\"from\" và \"to\" là thời gian RFC 3339"},
         {"a closed incident can only be reopened to \"triage\"",
          "Sự cố đã đóng chỉ có thể mở lại ở bước \"triage\" (phân loại)"},
         {"a provincial analyst needs a \"unit\"", "Phân tích viên tỉnh cần có \"unit\" (đơn vị)"},

@@ -183,8 +183,16 @@ def main():
                                                 for e in b.get("endpoints_at_risk", [])),
                 "the readers' endpoints are at risk, and only theirs", len(hosts))
 
+        # undo one copy first, then the rest
+        one = copies[rcpts[200]]["id"]
+        r = ca.post("/api/v1/incidents/%d/restore" % inc, {"copies": [one]})
+        C.check(r.status == 202 and r.json["copies"] == 1, "restore of one chosen copy", r)
+        res = tms.wait_for(done, 60, 1)
+        C.check(folder_has(st, rcpts[200], "INBOX", token) == 1 and
+                folder_has(st, rcpts[201], "INBOX", token) == 0,
+                "…that copy is back, its neighbours are not")
         r = ca.post("/api/v1/incidents/%d/restore" % inc, {})
-        C.check(r.status == 202, "restore starts", r)
+        C.check(r.status == 202, "restore of the rest starts", r)
         res = tms.wait_for(done, 240, 1)
         counts = (res or {}).get("counts", {})
         C.check(counts.get("restored") == N - len(deleted),
