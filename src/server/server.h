@@ -17,6 +17,7 @@
 #include "store/sql.h"
 
 struct orgmap;
+struct blockhub;
 
 struct vsrv {
 	store *st;
@@ -32,6 +33,7 @@ struct vsrv {
 	json_t *recipients;   /* [reports] recipients: array of strings */
 	char *quarantine_dir; /* the local gateway's quarantine, or NULL */
 	char *vigil_cli;      /* the `vigil` command that scans reported messages */
+	struct blockhub *hub; /* the block stream to the gateways (blocks.h) */
 };
 
 /* Roles, weakest to strongest does not apply: each has its own rights. */
@@ -51,8 +53,10 @@ int role_parse(const char *s); /* -1 if unknown */
 /* Who is calling: set by auth_before() on every API request. */
 struct caller {
 	bool authenticated;
-	bool via_token;  /* API token (gateway, agent, api) rather than a session */
-	char kind[16];   /* token kind, or "session" */
+	bool via_token;   /* API token (gateway, agent, api) rather than a session */
+	char kind[16];    /* token kind, or "session" */
+	int64_t token_id; /* API tokens: the token's id and name (a gateway's identity) */
+	char token_name[129];
 	int64_t user_id; /* 0 for gateway/agent tokens */
 	char username[128];
 	enum role role;
