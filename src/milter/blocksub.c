@@ -34,7 +34,7 @@
 #define MAX_STATE (64u << 20)
 #define MAX_TOKEN 512
 #define IDLE_TIMEOUT_S 60 /* no byte (not even a keep-alive) for this long: reconnect */
-#define REFUSED_RETRY_S 30
+#define REFUSED_RETRY_S 10
 #define BACKOFF_MAX_S 30
 
 struct blocksub {

@@ -8,7 +8,9 @@
  * was about, its URLs when a link finding was raised, and its campaign
  * (envelope sender + normalised subject); plus the units and regions of its
  * recipients, which scope who sees it. An alert joins the open incident
- * (same drill flag) that already has an alert sharing a key; otherwise a
+ * (same drill flag) that already has an alert sharing a key, else one that
+ * has one of its hashes, URLs or its sender as an indicator (a gateway
+ * blocked it with that incident's indicator); otherwise a
  * malicious alert opens a new incident with the default playbook's tasks,
  * and a suspicious one waits for an analyst. A gateway that posts the same
  * record twice (a retry) gets the first answer again.
@@ -434,6 +436,34 @@ static int alert_store(store_db *db, void *ctx, char **err)
 		        "incidents i ON i.id = a.incident WHERE k.k = ? AND i.status <> 'closed' "
 		        "AND i.drill = ? ORDER BY i.id LIMIT 1",
 		        p, 2, find_incident_row, &a->incident, err);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	/* else an open incident that lists one of its hashes, URLs or its
+	 * sender as an indicator: a message a gateway blocked with that
+	 * incident's indicator (docs/blocks.md) is that campaign still going */
+	for (guint i = 0; i <= a->keys->len && a->incident == 0; i++) {
+		const char *k = i < a->keys->len ? a->keys->pdata[i] : NULL;
+		const char *type = NULL, *val = NULL;
+		char *lc;
+
+		if (k == NULL && m->env_from != NULL && *m->env_from)
+			type = "email", val = m->env_from;
+		else if (k != NULL && g_str_has_prefix(k, "sha256:"))
+			type = "sha256", val = k + 7;
+		else if (k != NULL && g_str_has_prefix(k, "url:"))
+			type = "url", val = k + 4;
+		if (type == NULL)
+			continue;
+		lc = g_utf8_strdown(val, -1);
+		rc = store_sql(
+		        db,
+		        "SELECT n.id FROM indicators x JOIN incidents n ON n.id = x.incident "
+		        "WHERE x.type = ? AND x.value_lc = ? AND n.status <> 'closed' AND "
+		        "n.drill = ? ORDER BY n.id LIMIT 1",
+		        (struct store_val[]){store_text(type), store_text(lc), store_int(m->drill)},
+		        3, find_incident_row, &a->incident, err);
+		g_free(lc);
 		if (rc != STORE_OK)
 			return rc;
 	}
