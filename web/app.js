@@ -311,8 +311,12 @@
               act("PATCH", `/incidents/${id}/tasks/${k.id}`, { done: e.target.checked }) }),
             " ", k.title, k.unit ? " — " + unitName(k.unit) : "")))),
           h("h3", {}, t("indicators")),
-          table(["type", "value", "description"], i.indicators, (x) =>
-            h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description))),
+          table(["type", "value", "description", "blocked_at"], i.indicators, (x) =>
+            h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description),
+              // which gateways block it (docs/blocks.md): "2/3", the missing ones named
+              h("td", { class: "block", title: x.block ? x.block.gateways.join(", ") : "" },
+                !x.block ? "—" : `${x.block.gateways.length}/${x.block.gateways.length + x.block.pending.length}` +
+                  (x.block.pending.length ? " (" + t("pending") + ": " + x.block.pending.join(", ") + ")" : "")))),
           h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault();
             act("POST", `/incidents/${id}/indicators`, { type: indType.value, value: indVal.value, description: indDesc.value || undefined }); } },
           indType, indVal, indDesc, h("button", { type: "submit", id: "i-add" }, t("add"))),

@@ -316,6 +316,8 @@ static void sse_event(GString *out, int64_t seq, const char *event, json_t *data
 struct batch {
 	GString *out;
 	int64_t last;
+	int64_t token_id;
+	int64_t live; /* the gateway's token is still valid */
 };
 
 static int event_row(void *ctx, const struct store_val *c, int nc)
@@ -339,7 +341,14 @@ static int events_tx(store_db *db, void *ctx, char **err)
 {
 	struct batch *b = ctx;
 	struct store_val p[] = {store_int(b->last), store_int(FILL_BATCH)};
+	struct store_val t = store_int(b->token_id);
+	int rc;
 
+	/* a token revoked while its stream is open gets no more events */
+	rc = store_sql(db, "SELECT count(*) FROM api_tokens WHERE id = ? AND revoked = 0", &t, 1,
+	               store_row_int, &b->live, err);
+	if (rc != STORE_OK || b->live == 0)
+		return rc;
 	return store_sql(db,
 	                 "SELECT seq, op, type, value, at_ms FROM block_events WHERE seq > ? "
 	                 "ORDER BY seq LIMIT ?",
@@ -359,13 +368,18 @@ static ssize_t stream_fill(void *ctx, char *buf, size_t max)
 		if (__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE))
 			return -1;
 		if (s->last < __atomic_load_n(&h->head, __ATOMIC_ACQUIRE)) {
-			struct batch b = {s->out, s->last};
+			struct batch b = {s->out, s->last, s->token_id, 0};
 			char *err = NULL;
 
-			if (store_with(h->srv->st, 0, events_tx, &b, &err) != STORE_OK) {
-				/* the gateway reconnects and asks again */
+			if (store_with(h->srv->st, 0, events_tx, &b, &err) != STORE_OK ||
+			    b.live == 0) {
+				/* the gateway reconnects and asks again (a revoked
+				 * token is then refused) */
 				vlog_warn("blocks", "stream of gateway %lld ends: %s",
-				          (long long)s->token_id, err ? err : "store error");
+				          (long long)s->token_id,
+				          b.live == 0 && err == NULL ? "its token was revoked"
+				          : err                      ? err
+				                                     : "store error");
 				free(err);
 				return -1;
 			}

@@ -67,9 +67,10 @@ class SSE:
             k, _, v = line.partition(":")
             self.headers[k.strip().lower()] = v.strip()
         if self.status != 200:
-            # a plain answer: read what there is (content-length or chunked)
+            # a plain answer (vigild sends its length): read it whole
+            want = int(self.headers.get("content-length", "0") or 0)
             end = time.monotonic() + 5
-            while self._recv(end):
+            while len(self.raw) < want and self._recv(end):
                 pass
             self.error_body = self.raw
 

@@ -26,7 +26,8 @@ SQLite:
     restarted after blocks were added while it was down it catches up from
     its saved position (it blocks the old ones before reconnecting);
   - many streams coming and going while events flow: every stream that stays
-    gets every event, in order; vigild stops promptly with streams open.
+    gets every event, in order; a token revoked mid-stream gets no further
+    event; vigild stops promptly with streams open.
 PostgreSQL: two vigild nodes on one database, with their safety-net polling
 set to 10 minutes: an indicator added on node A reaches a vigil-milter and a
 stream connected to node B within a second (LISTEN/NOTIFY), and both nodes
@@ -414,6 +415,19 @@ def churn(env, cl, gw_tok):
     C.check(r.status == 200, "[sqlite] vigild still answers after the churn", r)
 
 
+def revoked_mid_stream(env, cl):
+    """a gateway whose token is revoked gets no further event"""
+    tok, tid = token(cl["admin"], "gw-revoked")
+    s = SSE(env.base, tok, head(cl["ca"]))
+    s.event(2)
+    r = cl["admin"].delete("/api/v1/tokens/%d" % tid)
+    cl["ca"].post("/api/v1/blocklist", {"type": "domain", "value": "after-revoke.example"})
+    ev = s.event(3)
+    C.check(r.status == 200 and ev is None and s.closed,
+            "[sqlite] a token revoked while streaming: no further event, the stream ends", ev)
+    s.close()
+
+
 def stop_with_streams(env, gw_tok):
     ss = [SSE(env.base, gw_tok, 0) for _ in range(3)]
     for s in ss:
@@ -452,6 +466,7 @@ def sqlite_suite(tmp):
         else:
             C.check(False, "vigil-milter is not built at " + MILTER)
         churn(env, cl, gw_tok)
+        revoked_mid_stream(env, cl)
         stop_with_streams(env, gw_tok)
     finally:
         env.stop()
