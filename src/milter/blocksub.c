@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@
 #define MAX_TOKEN 512
 #define IDLE_TIMEOUT_S 60 /* no byte (not even a keep-alive) for this long: reconnect */
 #define REFUSED_RETRY_S 10
-#define BACKOFF_MAX_S 30
+#define BACKOFF_MAX_S 10
 
 struct blocksub {
 	const struct blocksub_cfg *cfg;
@@ -422,11 +423,21 @@ static int64_t follow_once(struct blocksub *s, const char *token)
 	return (mono_ms() - start) / 1000;
 }
 
+/* these threads take no signal: libmilter's own thread must get SIGTERM */
+static void no_signals(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
 static void *subscriber(void *arg)
 {
 	struct blocksub *s = arg;
 	unsigned backoff = 1;
 
+	no_signals();
 	for (;;) {
 		char *why = NULL, *token = read_token(s->cfg->token_file, &why);
 		int64_t lasted;
@@ -468,6 +479,7 @@ static void *acknowledger(void *arg)
 	GString *u = g_string_new(s->cfg->url);
 	unsigned backoff = 1;
 
+	no_signals();
 	while (u->len > 0 && u->str[u->len - 1] == '/')
 		g_string_truncate(u, u->len - 1);
 	g_string_append(u, "/api/v1/gateways/ack");

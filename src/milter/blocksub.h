@@ -13,7 +13,7 @@
  *
  * The gateway token is read from token_file at every (re)connection, so
  * it can be replaced without a restart. A refused token (401/403) is
- * retried every 10 s; other failures back off from 1 s to 30 s. While
+ * retried every 10 s; other failures back off from 1 s to 10 s. While
  * vigild cannot be reached the gateway keeps blocking what it has.
  */
 #ifndef VIGIL_MILTER_BLOCKSUB_H

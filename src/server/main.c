@@ -178,9 +178,9 @@ static int conf_load(const char *path, struct conf *c)
 	g_free(v);
 	v = get(kf, "stream_keepalive", "15");
 	c->keepalive_s = (unsigned)strtoul(v, &end, 10);
-	if (*end != 0 || c->keepalive_s == 0 || c->keepalive_s > 300) {
-		fprintf(stderr, "vigild: [server] stream_keepalive = %s: use 1 to 300 seconds\n",
-		        v);
+	/* gateways take 60 s of silence for a dead connection (milter/blocksub.c) */
+	if (*end != 0 || c->keepalive_s == 0 || c->keepalive_s > 30) {
+		fprintf(stderr, "vigild: [server] stream_keepalive = %s: use 1 to 30 seconds\n", v);
 		g_free(v);
 		g_key_file_free(kf);
 		return -1;
