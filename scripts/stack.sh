@@ -49,6 +49,12 @@
 #   postgresql://... URL)
 #   VIGIL_WORKER_MEMORY (vigil-milter's worker_memory: 2g; 0 = no limit, which
 #   AddressSanitizer builds need)
+#   VIGIL_BLOCKS_URL, VIGIL_BLOCKS_TOKEN_FILE (vigil-milter's [vigild] url and
+#   token_file: follow that vigild's block list, docs/blocks.md; default none;
+#   the token file defaults to BASE/vigil/gateway.token and may be written
+#   after start: the milter retries)
+#   VIGIL_VIGILD (off: no vigild in this stack, e.g. a second gateway that
+#   follows another stack's vigild; not recorded)
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -108,7 +114,8 @@ MAIL_GROUP=nogroup
 
 # settings: from the environment, else from the last start, else defaults
 unset REC_SMTP_PORT REC_LMTP_PORT REC_IMAP_PORT REC_METRICS_PORT REC_HTTP_PORT REC_BUILD_DIR REC_PASSWORD \
-	REC_MAX_MESSAGE_SIZE REC_SCAN_TIMEOUT REC_WORKERS REC_WORKER_MEMORY REC_DB
+	REC_MAX_MESSAGE_SIZE REC_SCAN_TIMEOUT REC_WORKERS REC_WORKER_MEMORY REC_DB REC_BLOCKS_URL \
+	REC_BLOCKS_TOKEN_FILE
 if [ -f "$ENVFILE" ]; then
 	# shellcheck disable=SC1090
 	. "$ENVFILE"
@@ -126,6 +133,8 @@ SCAN_TIMEOUT=${VIGIL_SCAN_TIMEOUT:-${REC_SCAN_TIMEOUT:-60}}
 WORKERS=${VIGIL_WORKERS:-${REC_WORKERS:-2}}
 WORKER_MEMORY=${VIGIL_WORKER_MEMORY:-${REC_WORKER_MEMORY:-2g}}
 DB=${VIGIL_DB:-${REC_DB:-}}
+BLOCKS_URL=${VIGIL_BLOCKS_URL:-${REC_BLOCKS_URL:-}}
+BLOCKS_TOKEN_FILE=${VIGIL_BLOCKS_TOKEN_FILE:-${REC_BLOCKS_TOKEN_FILE:-}}
 MILTER_BIN="$BUILD_DIR/src/vigil-milter"
 VIGILD_BIN="$BUILD_DIR/src/vigild"
 VIGIL_BIN="$BUILD_DIR/src/vigil"
@@ -133,6 +142,10 @@ VIGIL_BIN="$BUILD_DIR/src/vigil"
 SENDMAIL="/usr/sbin/sendmail -C $PF_ETC"
 
 case "$PASSWORD" in '' | *[\':\ \"\\]*) die "VIGIL_DEMO_PASSWORD: no quotes, colons, spaces or backslashes" ;; esac
+case "$BLOCKS_URL$BLOCKS_TOKEN_FILE" in *[\'\ \"\\]*) die "VIGIL_BLOCKS_URL, VIGIL_BLOCKS_TOKEN_FILE: no quotes, spaces or backslashes" ;; esac
+if [ -n "$BLOCKS_URL" ] && [ -z "$BLOCKS_TOKEN_FILE" ]; then
+	BLOCKS_TOKEN_FILE="$BASE/vigil/gateway.token"
+fi
 for p in "$SMTP_PORT" "$LMTP_PORT" "$IMAP_PORT" "$METRICS_PORT" "$HTTP_PORT"; do
 	case "$p" in '' | *[!0-9]*) die "not a port number: '$p'" ;; esac
 done
@@ -496,6 +509,8 @@ suspicious = tag
 malicious = ${VIGIL_INBOUND_MALICIOUS:-quarantine}
 severity.critical = ${VIGIL_INBOUND_MALICIOUS:-quarantine}
 finding.ioc.hash = reject
+# vigild's block list (docs/blocks.md): refused like a listed hash
+finding.ioc.block = reject
 error = tempfail
 oversize = reject
 reject_reply = 550 5.7.1 Message refused: it carries malware (vigil %s). Contact the IT Centre.
@@ -508,6 +523,17 @@ malicious = reject
 error = tempfail
 oversize = reject
 EOF
+	if [ -n "$BLOCKS_URL" ]; then
+		cat >>"$MILTER_CONF.new" <<EOF
+
+[vigild]
+# follow this vigild's block list (docs/blocks.md); the token is a gateway
+# token from its administrator (POST /api/v1/tokens, kind gateway)
+url = $BLOCKS_URL
+token_file = $BLOCKS_TOKEN_FILE
+state_file = $VG/blocks.json
+EOF
+	fi
 	MILTER_CHANGED=0
 	install_file "$MILTER_CONF.new" "$MILTER_CONF" && MILTER_CHANGED=1
 	return 0
@@ -596,6 +622,8 @@ REC_SCAN_TIMEOUT=$SCAN_TIMEOUT
 REC_WORKERS=$WORKERS
 REC_WORKER_MEMORY=$WORKER_MEMORY
 REC_DB='$DB'
+REC_BLOCKS_URL='$BLOCKS_URL'
+REC_BLOCKS_TOKEN_FILE='$BLOCKS_TOKEN_FILE'
 EOF
 	mv -f "$ENVFILE.new" "$ENVFILE"
 }

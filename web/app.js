@@ -311,10 +311,14 @@
               act("PATCH", `/incidents/${id}/tasks/${k.id}`, { done: e.target.checked }) }),
             " ", k.title, k.unit ? " — " + unitName(k.unit) : "")))),
           h("h3", {}, t("indicators")),
-          table(["type", "value", "description", ""], i.indicators, (x) => {
+          table(["type", "value", "description", "blocked_at", ""], i.indicators, (x) => {
             const field = { sha256: "sha256", md5: "md5", sha1: "sha1", email: "sender", domain: "domain",
               url: "url", message_id: "message_id" }[x.type];
             return h("tr", {}, h("td", {}, x.type), h("td", { class: "mono" }, x.value), h("td", {}, x.description),
+              // which gateways block it (docs/blocks.md): "2/3", the missing ones named
+              h("td", { class: "block", title: x.block ? x.block.gateways.join(", ") : "" },
+                !x.block ? "—" : `${x.block.gateways.length}/${x.block.gateways.length + x.block.pending.length}` +
+                  (x.block.pending.length ? " (" + t("pending") + ": " + x.block.pending.join(", ") + ")" : "")),
               h("td", {}, field ? h("button", { class: "link", onclick: () =>
                 act("POST", "/hunts", { [field]: x.value, incident: Number(id) }) }, t("hunt")) : null));
           }),

@@ -441,6 +441,32 @@ int config_load(const char *path, struct milter_config *c, char **err)
 	if (load_policy(kf, "policy.inbound", &c->inbound, false, err) != 0 ||
 	    load_policy(kf, "policy.outbound", &c->outbound, true, err) != 0)
 		goto out;
+
+	/* [vigild]: follow its block list (docs/blocks.md) */
+	v = get_str(kf, "vigild", "url", "");
+	if (*v != 0) {
+		if ((!g_str_has_prefix(v, "http://") && !g_str_has_prefix(v, "https://")) ||
+		    strlen(v) > 1024 || strpbrk(v, " \t\r\n?#") != NULL) {
+			*err = g_strdup_printf("[vigild] url = %s: expected vigild's address, "
+			                       "http(s)://HOST:PORT",
+			                       v);
+			g_free(v);
+			goto out;
+		}
+		c->vigild_url = v;
+		c->vigild_token_file = get_str(kf, "vigild", "token_file", "");
+		if (*c->vigild_token_file == 0) {
+			*err = g_strdup("[vigild] token_file: the file with this gateway's token "
+			                "(kind gateway, from vigild's administrator) is required "
+			                "with url");
+			goto out;
+		}
+		c->vigild_state_file =
+		        get_str(kf, "vigild", "state_file", "/var/lib/vigil/blocks.json");
+		c->vigild_ca_file = get_str(kf, "vigild", "ca_file", "");
+	} else {
+		g_free(v);
+	}
 	rc = 0;
 out:
 	g_key_file_free(kf);
@@ -473,5 +499,9 @@ void config_free(struct milter_config *c)
 	g_strfreev(c->internal_domains);
 	free_policy(&c->inbound);
 	free_policy(&c->outbound);
+	g_free(c->vigild_url);
+	g_free(c->vigild_token_file);
+	g_free(c->vigild_state_file);
+	g_free(c->vigild_ca_file);
 	memset(c, 0, sizeof *c);
 }

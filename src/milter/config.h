@@ -71,6 +71,11 @@ struct milter_config {
 	GArray *internal_nets; /* struct cidr */
 	char **internal_domains;
 	struct policy inbound, outbound;
+	/* [vigild]: the block list vigild pushes (blocksub.h); url NULL: none */
+	char *vigild_url;
+	char *vigild_token_file;
+	char *vigild_state_file;
+	char *vigild_ca_file;
 };
 
 /* Loads and validates; on error *err says which key and what is wrong. */

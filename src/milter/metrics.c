@@ -25,6 +25,7 @@ static unsigned long hist[NB + 1];
 static double hist_sum;
 static unsigned long hist_count;
 static unsigned long store_errors;
+static unsigned long block_hits;
 static unsigned long long bytes_total;
 static long in_flight;
 static struct MHD_Daemon *daemon_;
@@ -69,6 +70,13 @@ void metrics_store_error(void)
 {
 	pthread_mutex_lock(&lock);
 	store_errors++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_block_hit(void)
+{
+	pthread_mutex_lock(&lock);
+	block_hits++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -131,8 +139,10 @@ char *metrics_render(void)
 	        s,
 	        "# TYPE vigil_message_bytes_total counter\nvigil_message_bytes_total %llu\n"
 	        "# TYPE vigil_messages_in_flight gauge\nvigil_messages_in_flight %ld\n"
-	        "# TYPE vigil_store_errors_total counter\nvigil_store_errors_total %lu\n",
-	        bytes_total, in_flight, store_errors);
+	        "# TYPE vigil_store_errors_total counter\nvigil_store_errors_total %lu\n"
+	        "# HELP vigil_block_hits_total Messages that matched vigild's block list.\n"
+	        "# TYPE vigil_block_hits_total counter\nvigil_block_hits_total %lu\n",
+	        bytes_total, in_flight, store_errors, block_hits);
 	pthread_mutex_unlock(&lock);
 	g_string_append_printf(
 	        s,
@@ -147,9 +157,17 @@ char *metrics_render(void)
 	        "# TYPE vigil_indicators gauge\nvigil_indicators %lu\n"
 	        "# TYPE vigil_rules_generation gauge\nvigil_rules_generation %u\n"
 	        "# HELP vigil_journal_pending Records waiting for the store.\n"
-	        "# TYPE vigil_journal_pending gauge\nvigil_journal_pending %lu\n",
+	        "# TYPE vigil_journal_pending gauge\nvigil_journal_pending %lu\n"
+	        "# HELP vigil_blocks Items on vigild's block list this gateway applies.\n"
+	        "# TYPE vigil_blocks gauge\nvigil_blocks %lu\n"
+	        "# HELP vigil_blocks_seq The last block event applied (and saved).\n"
+	        "# TYPE vigil_blocks_seq gauge\nvigil_blocks_seq %lu\n"
+	        "# TYPE vigil_blocks_acked gauge\nvigil_blocks_acked %lu\n"
+	        "# HELP vigil_blocks_connected 1 while the block stream from vigild is open.\n"
+	        "# TYPE vigil_blocks_connected gauge\nvigil_blocks_connected %u\n",
 	        g.workers, g.worker_restarts, g.reloads_ok, g.reloads_failed, g.rules, g.indicators,
-	        g.generation, g.journal_pending);
+	        g.generation, g.journal_pending, g.blocks, g.blocks_seq, g.blocks_acked,
+	        g.blocks_connected);
 	return g_string_free(s, FALSE);
 }
 

@@ -15,6 +15,9 @@ struct metrics_gauges {
 	unsigned long rules, indicators;
 	unsigned generation;
 	unsigned long journal_pending;
+	/* vigild's block list (blocksub.h); all 0 without [vigild] */
+	unsigned long blocks, blocks_seq, blocks_acked;
+	unsigned blocks_connected;
 };
 
 typedef void (*metrics_gauge_fn)(struct metrics_gauges *g);
@@ -27,6 +30,8 @@ void metrics_message(const char *direction, const char *verdict, const char *act
                      double scan_seconds, uint64_t bytes);
 void metrics_scan_error(const char *reason);
 void metrics_store_error(void);
+/* a message matched vigild's block list */
+void metrics_block_hit(void);
 void metrics_in_flight(int delta);
 /* the metrics text (free()), for tests and `vigil milter status` */
 char *metrics_render(void);

@@ -13,7 +13,9 @@
  *      scanned like any other message;
  *   2. spool errors and oversize messages get their configured actions;
  *   3. scan; a dead or timed-out worker gives the policy's `error` action
- *      (tempfail by default), never accept;
+ *      (tempfail by default), never accept; then vigild's block list
+ *      (blockset.h): a hit is an ioc.block finding, critical, and makes the
+ *      message malicious, so the policy treats it like an indicator;
  *   4. quarantine (durable) if that is the action; failure -> tempfail;
  *   5. the record goes to the store, else to the journal; if neither takes
  *      it the message is tempfailed (and a fresh quarantine copy removed),
@@ -22,6 +24,7 @@
  * X-Vigil-* headers that arrive from outside are deleted in every case.
  */
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -43,6 +46,8 @@
 #include <unistd.h>
 
 #include "../store/store.h"
+#include "blockset.h"
+#include "blocksub.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -61,6 +66,9 @@ static quar *qr;
 static journal *jr;
 static store *st;
 static pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER; /* guards opening st */
+static struct blockset *blocks;   /* vigild's block list, or NULL ([vigild] unset) */
+static struct blocksub *blocksub; /* its subscription */
+static struct blocksub_cfg blocksub_cfg;
 
 struct msg {
 	int fd;
@@ -764,6 +772,35 @@ static char *released_verdict(const char *token, int *score)
 	return out ? out : g_strdup("error");
 }
 
+/* vigild's block list over the scan result: hits become findings */
+static void check_blocks(struct scan_view *v, const struct msg *m, const char *client)
+{
+	json_t *hits, *finds, *f;
+	size_t n, i;
+
+	if (blocks == NULL || v->root == NULL)
+		return;
+	hits = json_array();
+	n = blockset_match(blocks, v->root, m->env_from, client, hits);
+	finds = json_object_get(v->root, "findings");
+	if (n > 0 && json_is_array(finds)) {
+		json_array_foreach(hits, i, f)
+		{
+			json_array_append(finds, f);
+			/* borrowed from the finding, which v->root now holds */
+			g_ptr_array_add(v->ids,
+			                (gpointer)json_string_value(json_object_get(f, "id")));
+		}
+		v->verdict = 2;
+		v->max_sev = VIGIL_SEV_CRITICAL;
+		v->score = 100;
+		json_object_set_new(v->root, "verdict", json_string("malicious"));
+		json_object_set_new(v->root, "score", json_integer(100));
+		metrics_block_hit();
+	}
+	json_decref(hits);
+}
+
 static sfsistat finish(SMFICTX *ctx, struct conn *c)
 {
 	struct msg *m = c->m;
@@ -859,6 +896,7 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 			                   : rc == POOL_OK     ? "engine"
 			                                       : "worker");
 		} else {
+			check_blocks(&v, m, c->addr);
 			act = policy_decide(pol, v.verdict, v.max_sev,
 			                    (const char *const *)v.ids->pdata, v.ids->len, &why);
 		}
@@ -1048,6 +1086,16 @@ static void gauges(struct metrics_gauges *g)
 	g->indicators = ps.indicators;
 	g->generation = ps.generation;
 	g->journal_pending = jr ? journal_pending(jr) : 0;
+	if (blocksub != NULL) {
+		json_t *b = blocksub_status(blocksub);
+		json_int_t acked = json_integer_value(json_object_get(b, "acked"));
+
+		g->blocks = (unsigned long)json_integer_value(json_object_get(b, "blocks"));
+		g->blocks_seq = (unsigned long)json_integer_value(json_object_get(b, "seq"));
+		g->blocks_acked = acked > 0 ? (unsigned long)acked : 0;
+		g->blocks_connected = json_is_true(json_object_get(b, "connected"));
+		json_decref(b);
+	}
 }
 
 static char *status_json(void)
@@ -1074,6 +1122,7 @@ static char *status_json(void)
 	json_object_set_new(o, "last_error", json_string(ps.last_error));
 	json_object_set_new(o, "store", json_string(st ? store_backend(st) : "unavailable"));
 	json_object_set_new(o, "journal_pending", json_integer((json_int_t)journal_pending(jr)));
+	json_object_set_new(o, "blocks", blocksub_status(blocksub));
 	t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	return t;
@@ -1214,6 +1263,14 @@ int milter_run(struct milter_config *c, pool *p)
 		err = NULL;
 		st = NULL;
 	}
+	if (cfg->vigild_url != NULL) {
+		/* before any thread: libcurl's global state */
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		blocks = blockset_new();
+		blocksub_cfg = (struct blocksub_cfg){cfg->vigild_url, cfg->vigild_token_file,
+		                                     cfg->vigild_state_file, cfg->vigild_ca_file,
+		                                     cfg->gateway};
+	}
 	if (cfg->metrics != NULL && *cfg->metrics &&
 	    metrics_start(cfg->metrics, gauges, &err) != 0) {
 		vlog_error("milter", "%s", err);
@@ -1238,6 +1295,11 @@ int milter_run(struct milter_config *c, pool *p)
 	pthread_detach(t);
 	pthread_create(&t, NULL, replay_thread, NULL);
 	pthread_detach(t);
+	/* after dropping privileges: the state file is the service user's */
+	if (blocks != NULL && (blocksub = blocksub_start(&blocksub_cfg, blocks, &err)) == NULL) {
+		vlog_error("blocks", "%s", err);
+		return 2;
+	}
 	vlog_info("milter", "listening on %s (%u workers, store %s)", cfg->socket, cfg->workers,
 	          st ? store_backend(st) : "unavailable: journalling");
 	if (smfi_main() == MI_FAILURE) {

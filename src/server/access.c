@@ -17,7 +17,7 @@ bool access_has(const struct caller *c, enum right r)
 {
 	if (c == NULL || !c->authenticated)
 		return false;
-	if (r == RIGHT_POST_ALERT)
+	if (r == RIGHT_POST_ALERT || r == RIGHT_GATEWAY)
 		return c->via_token && strcmp(c->kind, "gateway") == 0;
 	if (!person(c))
 		return false;
@@ -30,6 +30,9 @@ bool access_has(const struct caller *c, enum right r)
 		       c->role == ROLE_DRILL;
 	case RIGHT_ADMIN:
 		return c->role == ROLE_ADMIN;
+	case RIGHT_BLOCKS:
+		/* blocking at every gateway of the country is the IT Centre's call */
+		return c->role == ROLE_ADMIN || c->role == ROLE_CENTRAL;
 	default:
 		return false;
 	}

@@ -9,7 +9,9 @@
  *   provincial_analyst    read + work incidents and alerts         their unit
  *   drill_controller      read; work drill incidents only          all units
  *   viewer                read                                     their unit, or all if none
- *   gateway token         post alerts                              -
+ *   gateway token         post alerts, follow the block stream,    -
+ *                         acknowledge blocks (RIGHT_GATEWAY)
+ *   block list, gateways  admin, central_analyst (RIGHT_BLOCKS)    all units
  *   agent token           (issue 6)                                -
  *
  * An object outside the caller's scope answers 404, not 403, so its
@@ -27,6 +29,8 @@ enum right {
 	RIGHT_WORK,       /* change incidents and alerts */
 	RIGHT_ADMIN,      /* users, tokens, audit */
 	RIGHT_POST_ALERT, /* gateways */
+	RIGHT_GATEWAY,    /* gateways: the block stream and its acknowledgements */
+	RIGHT_BLOCKS,     /* the global block list and the gateways' state (central) */
 };
 
 /* the right as such, whatever the object */

@@ -77,5 +77,19 @@ void api_restore_start(struct http_req *rq, struct http_resp *rs);
 void api_blast(struct http_req *rq, struct http_resp *rs);
 void api_notifications_list(struct http_req *rq, struct http_resp *rs);
 void api_notifications_seen(struct http_req *rq, struct http_resp *rs);
+/* An indicator's type and value as vigild takes them (api_incidents.c):
+ * the type is one of sha256, sha1, md5, email, domain, url, ipv4, ipv6,
+ * filename, subject, message_id; indicator_problem() says what is wrong
+ * with the value (NULL: nothing). */
+bool indicator_type_known(const char *type);
+const char *indicator_problem(const char *type, const char *v);
+
+/* the block list and the gateways (api_blocks.c, blockhub.c; docs/blocks.md) */
+void api_blocklist_list(struct http_req *rq, struct http_resp *rs);
+void api_blocklist_add(struct http_req *rq, struct http_resp *rs);
+void api_blocklist_remove(struct http_req *rq, struct http_resp *rs);
+void api_gateways_list(struct http_req *rq, struct http_resp *rs);
+void api_gateways_ack(struct http_req *rq, struct http_resp *rs);
+void api_blocks_stream(struct http_req *rq, struct http_resp *rs);
 
 #endif

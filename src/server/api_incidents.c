@@ -8,7 +8,9 @@
  * was about, its URLs when a link finding was raised, and its campaign
  * (envelope sender + normalised subject); plus the units and regions of its
  * recipients, which scope who sees it. An alert joins the open incident
- * (same drill flag) that already has an alert sharing a key; otherwise a
+ * (same drill flag) that already has an alert sharing a key, else one that
+ * has one of its hashes, URLs or its sender as an indicator (a gateway
+ * blocked it with that incident's indicator); otherwise a
  * malicious alert opens a new incident with the default playbook's tasks,
  * and a suspicious one waits for an analyst. A gateway that posts the same
  * record twice (a retry) gets the first answer again.
@@ -32,6 +34,7 @@
 #include "access.h"
 #include "audit.h"
 #include "auth.h"
+#include "blocks.h"
 #include "notify.h"
 #include "orgmap.h"
 #include "report_c20.h"
@@ -117,12 +120,17 @@ static int add_indicator(store_db *db, int64_t inc, const char *type, const char
 	struct store_val p[] = {store_int(inc),     store_text(type),       store_text(value),
 	                        store_text(lc),     store_text(desc ?: ""), store_text(tlp),
 	                        store_int(now_ms())};
+	char source[40];
 	int rc = store_sql(
 	        db,
 	        "INSERT INTO indicators (incident, type, value, value_lc, description, tlp, "
 	        "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 	        p, 7, NULL, NULL, err);
 
+	/* an open real incident's indicator is blocked at every gateway */
+	g_snprintf(source, sizeof source, "incident:%lld", (long long)inc);
+	if (rc == STORE_OK)
+		rc = blocks_sync(db, type, lc, source, NULL, err);
 	g_free(lc);
 	return rc;
 }
@@ -431,6 +439,34 @@ static int alert_store(store_db *db, void *ctx, char **err)
 		if (rc != STORE_OK)
 			return rc;
 	}
+	/* else an open incident that lists one of its hashes, URLs or its
+	 * sender as an indicator: a message a gateway blocked with that
+	 * incident's indicator (docs/blocks.md) is that campaign still going */
+	for (guint i = 0; i <= a->keys->len && a->incident == 0; i++) {
+		const char *k = i < a->keys->len ? a->keys->pdata[i] : NULL;
+		const char *type = NULL, *val = NULL;
+		char *lc;
+
+		if (k == NULL && m->env_from != NULL && *m->env_from)
+			type = "email", val = m->env_from;
+		else if (k != NULL && g_str_has_prefix(k, "sha256:"))
+			type = "sha256", val = k + 7;
+		else if (k != NULL && g_str_has_prefix(k, "url:"))
+			type = "url", val = k + 4;
+		if (type == NULL)
+			continue;
+		lc = g_utf8_strdown(val, -1);
+		rc = store_sql(
+		        db,
+		        "SELECT n.id FROM indicators x JOIN incidents n ON n.id = x.incident "
+		        "WHERE x.type = ? AND x.value_lc = ? AND n.status <> 'closed' AND "
+		        "n.drill = ? ORDER BY n.id LIMIT 1",
+		        (struct store_val[]){store_text(type), store_text(lc), store_int(m->drill)},
+		        3, find_incident_row, &a->incident, err);
+		g_free(lc);
+		if (rc != STORE_OK)
+			return rc;
+	}
 	if (a->incident == 0 && strcmp(m->verdict, "malicious") == 0) {
 		rc = open_incident(db, a, err);
 		if (rc != STORE_OK)
@@ -569,6 +605,7 @@ int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, siz
 		status = 503;
 		goto out;
 	}
+	blockhub_kick(srv->hub); /* its indicators may be new blocks */
 	notify_send(srv, a.mails);
 	a.mails = NULL;
 	*out = json_pack("{s:I,s:o,s:b,s:b}", "id", (json_int_t)a.id, "incident",
@@ -968,6 +1005,7 @@ void api_incidents_create(struct http_req *rq, struct http_resp *rs)
 		store_unavailable(rs, rc, err);
 		goto out;
 	}
+	blockhub_kick(srv->hub);
 	notify_send(srv, w.mails);
 	w.mails = NULL;
 	http_json(rs, 201, json_pack("{s:I,s:s}", "id", (json_int_t)w.id, "ref", w.ref));
@@ -1063,6 +1101,9 @@ static int doc_read(store_db *db, void *ctx, char **err)
 	    "? "
 	    "ORDER BY id",
 	    "id", "type", "value", "description", "tlp", "created_ms");
+	/* which gateways block each indicator (docs/blocks.md) */
+	if (rc == STORE_OK)
+		rc = blocks_annotate(db, d->g.id, json_object_get(inc, "indicators"), err);
 	SUB("tasks",
 	    "SELECT t.id, t.title, t.unit, u.username, t.done, t.created_ms, t.done_ms FROM tasks "
 	    "t "
@@ -1276,6 +1317,15 @@ static int apply_update(store_db *db, struct change *ch, char **err)
 		g_snprintf(text, sizeof text, "%s → %s", ch->g.status, status);
 		if (rc == STORE_OK)
 			rc = add_event(db, id, ch->g.c->username, "status", text, err);
+		/* closing lifts the incident's blocks (unless another source
+		 * keeps them), reopening puts them back */
+		if (rc == STORE_OK && (from == 5 || to == 5)) {
+			char source[48];
+
+			g_snprintf(source, sizeof source, "incident:%lld %s", (long long)id,
+			           to == 5 ? "closed" : "reopened");
+			rc = blocks_sync_incident(db, id, source, ch->g.c->username, err);
+		}
 		json_object_set_new(audit, "status", json_string(text));
 	}
 #define SIMPLE(col, val)                                                                           \
@@ -1327,8 +1377,12 @@ static bool hexlen(const char *s, size_t n)
 	return true;
 }
 
-/* NULL if value is a valid indicator of type, else why not */
-static const char *indicator_problem(const char *type, const char *v)
+bool indicator_type_known(const char *type)
+{
+	return index_of(ind_types, type) >= 0;
+}
+
+const char *indicator_problem(const char *type, const char *v)
 {
 	unsigned char buf[16];
 
@@ -1704,6 +1758,7 @@ void incident_change(struct http_req *rq, struct http_resp *rs, const char *kind
 	ch.mails = g_ptr_array_new();
 	rc = store_with(srv->st, 1, change_tx, &ch, &err);
 	if (rc == STORE_OK) {
+		blockhub_kick(srv->hub);
 		notify_send(srv, ch.mails);
 		ch.mails = NULL;
 	}
@@ -2060,6 +2115,7 @@ void api_incidents_from_email(struct http_req *rq, struct http_resp *rs)
 		store_unavailable(rs, rc, err);
 		goto out;
 	}
+	blockhub_kick(srv->hub);
 	notify_send(srv, w.mails);
 	w.mails = NULL;
 	http_json(rs, 201,

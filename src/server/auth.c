@@ -172,14 +172,17 @@ static int find_session(store_db *db, void *ctx, char **err)
 	return STORE_OK;
 }
 
-/* kind, unit, revoked, user's id/username/role/unit/region/lang (may be null) */
+/* kind, unit, revoked, user's id/username/role/unit/region/lang (may be
+ * null), the token's id and name */
 static int token_row(void *ctx, const struct store_val *c, int nc)
 {
 	struct lookup *l = ctx;
 
-	if (nc < 9)
+	if (nc < 11)
 		return 0;
 	l->found = true;
+	l->c->token_id = c[9].t == SV_INT ? c[9].i : 0;
+	copy_text(l->c->token_name, sizeof l->c->token_name, &c[10]);
 	copy_text(l->c->kind, sizeof l->c->kind, &c[0]);
 	copy_text(l->c->unit, sizeof l->c->unit, &c[1]);
 	l->revoked = c[2].i != 0;
@@ -205,12 +208,11 @@ static int find_token(store_db *db, void *ctx, char **err)
 {
 	struct sess_ctx *s = ctx;
 	struct store_val p = store_text(s->sid);
-	int rc = store_sql(
-	        db,
-	        "SELECT t.kind, t.unit, t.revoked, u.id, u.username, u.role, u.unit, "
-	        "u.region, u.lang FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id "
-	        "AND u.disabled = 0 WHERE t.token_hash = ?",
-	        &p, 1, token_row, s->l, err);
+	int rc = store_sql(db,
+	                   "SELECT t.kind, t.unit, t.revoked, u.id, u.username, u.role, u.unit, "
+	                   "u.region, u.lang, t.id, t.name FROM api_tokens t LEFT JOIN users u "
+	                   "ON u.id = t.user_id AND u.disabled = 0 WHERE t.token_hash = ?",
+	                   &p, 1, token_row, s->l, err);
 
 	if (rc == STORE_OK && s->l->found && s->l->revoked)
 		s->l->found = false;

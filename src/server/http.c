@@ -9,6 +9,16 @@
  * route. Static files: only regular files under web_dir, opened with
  * openat(O_NOFOLLOW) after the path was checked segment by segment (no
  * "..", no dot files, no NUL, no backslash), with a fixed list of types.
+ *
+ * Streams (http_stream_start, for server-sent events): a response from
+ * libmicrohttpd's content-reader callback, chunked. When the owner has
+ * nothing to send the connection is suspended (MHD_ALLOW_SUSPEND_RESUME)
+ * and resumed by http_stream_wake(), so an idle stream holds no thread.
+ * Each stream has a mutex around "suspended" and "pending" so a wake racing
+ * with the reader is never lost and a connection is never resumed unless it
+ * was suspended (libmicrohttpd's rule). The server keeps its live streams
+ * in a list, reference-counted, so http_stop() can resume them (and they
+ * end) without holding the list's lock while it calls libmicrohttpd.
  */
 #include "http.h"
 
@@ -20,6 +30,7 @@
 #include <glib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +50,25 @@ struct http_server {
 	int web_fd;
 	void *ctx;
 	char *cert, *key;
+	pthread_mutex_t smu; /* streams */
+	struct http_stream *streams;
+	int stopping; /* atomic: http_stop() began; streams end */
+};
+
+struct http_stream {
+	pthread_mutex_t mu;
+	http_server *h;           /* set when the response is queued */
+	struct MHD_Connection *c; /* ditto */
+	http_stream_fill fill;
+	void (*done)(void *ctx);
+	void *ctx;
+	bool suspended; /* under mu */
+	bool pending;   /* under mu: woken since the reader last looked */
+	/* h->streams, under h->smu; refs: the list's (until the response is
+	 * freed) plus http_stop's while it resumes */
+	struct http_stream *prev, *next;
+	int refs;
+	bool linked;
 };
 
 struct reqstate {
@@ -206,7 +236,145 @@ void http_error(struct http_resp *rs, int status, const char *code, const char *
 	http_json(rs, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, struct http_resp *rs)
+/* ---- streams ---- */
+
+struct http_stream *http_stream_start(struct http_resp *rs, http_stream_fill fill,
+                                      void (*done)(void *ctx), void *ctx)
+{
+	struct http_stream *s = g_new0(struct http_stream, 1);
+
+	pthread_mutex_init(&s->mu, NULL);
+	s->fill = fill;
+	s->done = done;
+	s->ctx = ctx;
+	rs->stream = s;
+	return s;
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->pending = true;
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->c);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void stream_unref(http_server *h, struct http_stream *s)
+{
+	bool last;
+
+	pthread_mutex_lock(&h->smu);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&h->smu);
+	if (last) {
+		pthread_mutex_destroy(&s->mu);
+		g_free(s);
+	}
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	ssize_t n;
+
+	(void)pos;
+	if (__atomic_load_n(&s->h->stopping, __ATOMIC_ACQUIRE))
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	pthread_mutex_lock(&s->mu);
+	s->pending = false;
+	pthread_mutex_unlock(&s->mu);
+	n = s->fill(s->ctx, buf, max);
+	if (n != 0)
+		return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
+	/* nothing now: sleep until a wake. One that came while fill ran (or
+	 * the server stopping) resumes at once, so it is not lost */
+	pthread_mutex_lock(&s->mu);
+	MHD_suspend_connection(s->c);
+	if (s->pending || __atomic_load_n(&s->h->stopping, __ATOMIC_ACQUIRE))
+		MHD_resume_connection(s->c);
+	else
+		s->suspended = true;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* libmicrohttpd frees the response: the connection is over */
+static void stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+	http_server *h = s->h;
+
+	s->done(s->ctx);
+	pthread_mutex_lock(&h->smu);
+	if (s->linked) {
+		if (s->prev != NULL)
+			s->prev->next = s->next;
+		else
+			h->streams = s->next;
+		if (s->next != NULL)
+			s->next->prev = s->prev;
+		s->linked = false;
+	}
+	pthread_mutex_unlock(&h->smu);
+	stream_unref(h, s);
+}
+
+/* a stream the handler started but did not answer with (an error after all) */
+static void stream_drop(struct http_stream *s)
+{
+	s->done(s->ctx);
+	pthread_mutex_destroy(&s->mu);
+	g_free(s);
+}
+
+static struct MHD_Response *stream_response(http_server *h, struct MHD_Connection *c,
+                                            struct http_stream *s)
+{
+	struct MHD_Response *r;
+
+	s->h = h;
+	s->c = c;
+	s->refs = 1;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s, stream_free);
+	if (r == NULL) {
+		stream_drop(s);
+		return NULL;
+	}
+	pthread_mutex_lock(&h->smu);
+	s->next = h->streams;
+	if (s->next != NULL)
+		s->next->prev = s;
+	h->streams = s;
+	s->linked = true;
+	pthread_mutex_unlock(&h->smu);
+	return r;
+}
+
+/* ends every live stream: resumed, each reader sees `stopping` and ends */
+static void streams_stop(http_server *h)
+{
+	GPtrArray *live = g_ptr_array_new();
+
+	__atomic_store_n(&h->stopping, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&h->smu);
+	for (struct http_stream *s = h->streams; s != NULL; s = s->next) {
+		s->refs++;
+		g_ptr_array_add(live, s);
+	}
+	pthread_mutex_unlock(&h->smu);
+	for (guint i = 0; i < live->len; i++) {
+		struct http_stream *s = live->pdata[i];
+
+		http_stream_wake(s);
+		stream_unref(h, s);
+	}
+	g_ptr_array_free(live, TRUE);
+}
+
+static enum MHD_Result send_resp(http_server *h, struct MHD_Connection *c, struct http_resp *rs)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -215,7 +383,14 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct http_resp *rs)
 
 	if (rs->status == 0)
 		http_error(rs, 500, "internal", "the server did not answer this request");
-	if (rs->json != NULL) {
+	if (rs->stream != NULL && (rs->status != 200 || rs->json != NULL)) {
+		stream_drop(rs->stream);
+		rs->stream = NULL;
+	}
+	if (rs->stream != NULL) {
+		r = stream_response(h, c, rs->stream);
+		rs->stream = NULL;
+	} else if (rs->json != NULL) {
 		text = json_dumps(rs->json, JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (text == NULL)
 			text = strdup(
@@ -258,6 +433,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct http_resp *rs)
 
 static void resp_free(struct http_resp *rs)
 {
+	if (rs->stream != NULL)
+		stream_drop(rs->stream);
 	if (rs->json != NULL)
 		json_decref(rs->json);
 	free(rs->body);
@@ -405,7 +582,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	else
 		dispatch(h, &rq, &rs);
 	g_free(rq.auth); /* the server's before step allocates it with g_new */
-	ret = send_resp(c, &rs);
+	ret = send_resp(h, c, &rs);
 	resp_free(&rs);
 	return ret;
 }
@@ -471,13 +648,15 @@ http_server *http_start(const char *addr, unsigned threads, const struct http_ro
 {
 	http_server *h = g_new0(http_server, 1);
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	/* suspend/resume: idle streams hold no thread (http_stream_start) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	GError *ge = NULL;
 
 	h->routes = routes;
 	h->before = before;
 	h->ctx = ctx;
 	h->web_fd = -1;
+	pthread_mutex_init(&h->smu, NULL);
 	if (!parse_addr(addr, &ss, err))
 		goto fail;
 	if (web_dir != NULL && *web_dir) {
@@ -530,10 +709,14 @@ void http_stop(http_server *h)
 {
 	if (h == NULL)
 		return;
-	if (h->d != NULL)
+	if (h->d != NULL) {
+		/* libmicrohttpd must not stop with suspended connections */
+		streams_stop(h);
 		MHD_stop_daemon(h->d);
+	}
 	if (h->web_fd >= 0)
 		close(h->web_fd);
+	pthread_mutex_destroy(&h->smu);
 	g_free(h->cert);
 	g_free(h->key);
 	g_free(h);

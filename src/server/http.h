@@ -13,6 +13,9 @@
  * Ownership: everything in struct http_req lives until the response is
  * sent; json bodies in struct http_resp are taken (json_decref'ed) by the
  * layer.
+ *
+ * Streaming answers (server-sent events, GET /api/v1/stream/blocks): a
+ * handler may call http_stream_start() instead of giving a body; see there.
  */
 #ifndef VIGIL_SERVER_HTTP_H
 #define VIGIL_SERVER_HTTP_H
@@ -21,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define HTTP_MAX_BODY (1u << 20)
 #define HTTP_MAX_PARAMS 4
@@ -45,10 +49,11 @@ struct http_resp {
 	size_t body_len;
 	const char *ctype; /* for body */
 	char *set_cookie[2];
-	const char *cache; /* Cache-Control; default no-store */
-	char *location;    /* for redirects */
-	char *filename;    /* Content-Disposition: attachment; filename=... */
-	const char *lang;  /* "vi" or "en": the language of error messages */
+	const char *cache;          /* Cache-Control; default no-store */
+	char *location;             /* for redirects */
+	char *filename;             /* Content-Disposition: attachment; filename=... */
+	const char *lang;           /* "vi" or "en": the language of error messages */
+	struct http_stream *stream; /* set by http_stream_start() */
 };
 
 typedef void (*http_handler)(struct http_req *rq, struct http_resp *rs);
@@ -81,6 +86,28 @@ const char *http_cookie(struct http_req *rq, const char *name);
 const char *http_query(struct http_req *rq, const char *name);
 /* The body parsed as a JSON object, or NULL with *why set (a 400 message). */
 json_t *http_body_json(struct http_req *rq, const char **why);
+
+/*
+ * A streaming answer: a body of unknown length (chunked), produced while it
+ * is sent. The handler sets rs->status (200) and rs->ctype and calls this;
+ * fill(ctx, buf, max) is then called whenever the connection can take more:
+ * it copies at most max bytes and returns how many, 0 when it has nothing
+ * now, or -1 to end the stream. After a 0 the connection is suspended (it
+ * holds no thread) until http_stream_wake(); a wake that comes while fill
+ * runs, or before the first fill, is not lost. done(ctx) is called exactly
+ * once, when the connection ends (client gone, server stopping, or the
+ * handler answered something else after all); the handle is invalid once
+ * done returned, so whoever wakes must synchronise with done (the caller's
+ * own lock, held around wake and inside done). http_stop() ends live
+ * streams first (libmicrohttpd must not stop with suspended connections).
+ * A suspended connection notices a vanished client only at its next write:
+ * streams should send something (a keep-alive) now and then.
+ */
+typedef ssize_t (*http_stream_fill)(void *ctx, char *buf, size_t max);
+struct http_stream *http_stream_start(struct http_resp *rs, http_stream_fill fill,
+                                      void (*done)(void *ctx), void *ctx);
+/* Any thread: the stream has something to send (resumes its connection). */
+void http_stream_wake(struct http_stream *s);
 
 /* Response helpers. */
 void http_json(struct http_resp *rs, int status, json_t *body);

@@ -25,6 +25,7 @@
 #include "api.h"
 #include "audit.h"
 #include "auth.h"
+#include "blocks.h"
 #include "feeder.h"
 #include "milter/log.h"
 #include "orgmap.h"
@@ -78,6 +79,13 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/incidents/:id/blast", api_blast},
         {"GET", "/api/v1/notifications", api_notifications_list},
         {"POST", "/api/v1/notifications/seen", api_notifications_seen},
+        /* the block list pushed to every gateway (docs/blocks.md) */
+        {"GET", "/api/v1/blocklist", api_blocklist_list},
+        {"POST", "/api/v1/blocklist", api_blocklist_add},
+        {"DELETE", "/api/v1/blocklist/:id", api_blocklist_remove},
+        {"GET", "/api/v1/gateways", api_gateways_list},
+        {"POST", "/api/v1/gateways/ack", api_gateways_ack},
+        {"GET", "/api/v1/stream/blocks", api_blocks_stream},
         {NULL, NULL, NULL},
 };
 
@@ -87,6 +95,7 @@ struct conf {
 	char *public_url, *sendmail, *mail_from, *quarantine_dir, *vigil_cli;
 	bool feed;
 	unsigned threads;
+	unsigned keepalive_s; /* the block stream's keep-alive comments */
 	int64_t session_hours, idle_minutes;
 };
 
@@ -205,6 +214,16 @@ static int conf_load(const char *path, struct conf *c)
 	c->threads = (unsigned)strtoul(v, &end, 10);
 	if (*end != 0 || c->threads == 0 || c->threads > 64) {
 		fprintf(stderr, "vigild: [server] threads = %s: use 1 to 64\n", v);
+		g_free(v);
+		g_key_file_free(kf);
+		return -1;
+	}
+	g_free(v);
+	v = get(kf, "stream_keepalive", "15");
+	c->keepalive_s = (unsigned)strtoul(v, &end, 10);
+	/* gateways take 60 s of silence for a dead connection (milter/blocksub.c) */
+	if (*end != 0 || c->keepalive_s == 0 || c->keepalive_s > 30) {
+		fprintf(stderr, "vigild: [server] stream_keepalive = %s: use 1 to 30 seconds\n", v);
 		g_free(v);
 		g_key_file_free(kf);
 		return -1;
@@ -380,6 +399,18 @@ int main(int argc, char **argv)
 	}
 	srv.session_ttl_ms = c.session_hours * 3600 * 1000;
 	srv.session_idle_ms = c.idle_minutes * 60 * 1000;
+	{
+		char host[128] = "vigild", *node;
+
+		gethostname(host, sizeof host - 1);
+		node = g_strdup_printf("%s %s", host, c.listen);
+		srv.hub = blockhub_start(&srv, c.keepalive_s, node, &err);
+		g_free(node);
+		if (srv.hub == NULL) {
+			fprintf(stderr, "vigild: %s\n", err);
+			goto out;
+		}
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -411,7 +442,11 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	feeder_stop(feed);
+	/* the streams end before the server stops, which waits for them; their
+	 * ends still use the hub and the store */
+	blockhub_stop(srv.hub);
 	http_stop(h);
+	blockhub_free(srv.hub);
 	store_close(srv.st);
 	orgmap_free(srv.org);
 	g_free(err);

@@ -17,6 +17,7 @@
 #include "store/sql.h"
 
 struct orgmap;
+struct blockhub;
 
 struct vsrv {
 	store *st;
@@ -35,6 +36,7 @@ struct vsrv {
 	/* [clawback]: the mail server claw-back logs in to as a master user */
 	char *cb_host, *cb_master_user, *cb_separator, *cb_folder, *cb_master_password;
 	unsigned cb_port, cb_parallel;
+	struct blockhub *hub; /* the block stream to the gateways (blocks.h) */
 };
 
 /* Roles, weakest to strongest does not apply: each has its own rights. */
@@ -54,8 +56,10 @@ int role_parse(const char *s); /* -1 if unknown */
 /* Who is calling: set by auth_before() on every API request. */
 struct caller {
 	bool authenticated;
-	bool via_token;  /* API token (gateway, agent, api) rather than a session */
-	char kind[16];   /* token kind, or "session" */
+	bool via_token;   /* API token (gateway, agent, api) rather than a session */
+	char kind[16];    /* token kind, or "session" */
+	int64_t token_id; /* API tokens: the token's id and name (a gateway's identity) */
+	char token_name[129];
 	int64_t user_id; /* 0 for gateway/agent tokens */
 	char username[128];
 	enum role role;

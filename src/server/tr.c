@@ -168,6 +168,25 @@ const struct tr_pair tr_vi[] = {
         {"a URL starts with http://, https:// or ftp:// (at most 2048 bytes)",
          "URL phải bắt đầu bằng http://, https:// hoặc ftp:// (tối đa 2048 byte)"},
         {"at most 998 bytes", "Tối đa 998 byte"},
+        /* the block list and the gateways (api_blocks.c, blockhub.c) */
+        {"the block stream is not running", "Luồng danh sách chặn chưa chạy"},
+        {"Last-Event-ID (or ?after=) must be a sequence number; ?stream= and ?gateway= short "
+         "printable names",
+         "Last-Event-ID (hoặc ?after=) phải là số thứ tự; ?stream= và ?gateway= là tên ngắn, "
+         "in được"},
+        {"too many gateways are connected; try again later",
+         "Có quá nhiều cổng thư đang kết nối; hãy thử lại sau"},
+        {"give \"type\" (sha256, sha1, md5, email, domain, url, ipv4, ipv6, filename, "
+         "subject, message_id), \"value\" and optionally \"description\"",
+         "Hãy gửi \"type\" (sha256, sha1, md5, email, domain, url, ipv4, ipv6, filename, "
+         "subject, message_id), \"value\" và có thể kèm \"description\""},
+        {"this indicator is already on the block list", "Chỉ dấu này đã có trong danh sách chặn"},
+        {"no such block list entry", "Không có mục này trong danh sách chặn"},
+        {"give \"seq\": the last block event applied",
+         "Hãy gửi \"seq\": số thứ tự sự kiện chặn cuối cùng đã áp dụng"},
+        {"seq %lld is beyond the newest block event (%lld): follow the stream again from the "
+         "start",
+         "seq %lld vượt quá sự kiện chặn mới nhất (%lld): hãy theo dõi lại luồng từ đầu"},
         {NULL, NULL},
 };
 

@@ -316,6 +316,56 @@ static const struct migration migrations[] = {
          " updated_ms BIGINT NOT NULL,"
          " UNIQUE (incident, msg_uid, rcpt));"
          "CREATE INDEX copies_incident ON copies (incident, state);"},
+        /* 4 is reserved for the endpoint agents' branch (replaced at its merge) */
+        {4, "reserved (placeholder)", "SELECT 1"},
+        {5, "vigild: the block list pushed to the gateways",
+         /* every change of the block list, in order: a gateway asks for
+          * the events after the last one it applied. seq is only ever
+          * written inside vigild's serialised write transactions (sql.h:
+          * BEGIN IMMEDIATE, STORE_WRITE_LOCK), so a reader that sees seq N
+          * sees every event before it; rows are never deleted (SQLite
+          * would reuse the highest rowid) */
+         "CREATE TABLE block_events ("
+         " seq @ID@,"
+         " op TEXT NOT NULL CHECK (op IN ('add', 'remove')),"
+         " type TEXT NOT NULL,"
+         " value TEXT NOT NULL,"
+         " source TEXT NOT NULL,"
+         " actor TEXT NOT NULL,"
+         " at_ms BIGINT NOT NULL);"
+         /* what is blocked now, and the event that added it */
+         "CREATE TABLE blocks ("
+         " type TEXT NOT NULL,"
+         " value TEXT NOT NULL,"
+         " seq BIGINT NOT NULL,"
+         " PRIMARY KEY (type, value));"
+         "CREATE INDEX blocks_seq ON blocks (seq);"
+         /* the global block list (outside incidents); value as
+          * indicators.value_lc */
+         "CREATE TABLE blocklist ("
+         " id @ID@,"
+         " type TEXT NOT NULL,"
+         " value TEXT NOT NULL,"
+         " description TEXT NOT NULL DEFAULT '',"
+         " actor TEXT NOT NULL,"
+         " created_ms BIGINT NOT NULL,"
+         " UNIQUE (type, value));"
+         /* one row per gateway token that subscribed or acknowledged */
+         "CREATE TABLE gateways ("
+         " token_id BIGINT PRIMARY KEY,"
+         " name TEXT NOT NULL,"
+         " host TEXT,"
+         " acked_seq BIGINT NOT NULL DEFAULT 0,"
+         " acked_ms BIGINT,"
+         " connected_ms BIGINT,"
+         " disconnected_ms BIGINT,"
+         " node TEXT);"
+         /* the identity of this database's event stream: a gateway that
+          * followed another database's starts over */
+         "CREATE TABLE block_stream ("
+         " id TEXT PRIMARY KEY);"
+         /* membership: indicators by (type, value_lc) */
+         "CREATE INDEX indicators_type_value ON indicators (type, value_lc);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

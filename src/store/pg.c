@@ -19,8 +19,12 @@
  * else (connection lost, server shutting down, out of disk, a trigger
  * refusing writes, timeouts) is STORE_EUNAVAILABLE. A lost connection is
  * reported by broken(), and store.c replaces it.
+ *
+ * Listeners (sql.h, store_listen_open): a connection of their own, out of
+ * the pool, that LISTENs on one channel and is polled by its owner's
+ * thread; the statement timeout does not matter to it (it runs none).
  */
-#include "store/store_int.h"
+#include "store/sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,3 +329,68 @@ const struct store_driver store_pg_driver = {
         .exec = pg_exec,
         .query = pg_query,
 };
+
+/* ---- listeners (sql.h) ---- */
+
+struct store_listener {
+	struct pg *g;
+};
+
+int store_pg_listen(const char *target, const char *channel, struct store_listener **out,
+                    char **err)
+{
+	struct store_listener *l;
+	void *conn = NULL;
+	char sql[96];
+	size_t n = strlen(channel);
+	int rc;
+
+	*out = NULL;
+	/* the channel goes into SQL text: a plain identifier only */
+	if (n == 0 || n > 63 || strspn(channel, "abcdefghijklmnopqrstuvwxyz_") != n)
+		return store_fail(err, STORE_EINVAL, "store: bad channel name");
+	rc = pg_connect(target, NULL, &conn, err);
+	if (rc != STORE_OK)
+		return rc;
+	snprintf(sql, sizeof sql, "LISTEN %s", channel);
+	rc = pg_exec(conn, sql, err);
+	if (rc != STORE_OK) {
+		pg_disconnect(conn);
+		return rc;
+	}
+	l = calloc(1, sizeof *l);
+	if (l == NULL) {
+		pg_disconnect(conn);
+		return store_fail(err, STORE_EUNAVAILABLE, "store: out of memory");
+	}
+	l->g = conn;
+	*out = l;
+	return STORE_OK;
+}
+
+int store_listen_fd(store_listener *l)
+{
+	return l != NULL ? PQsocket(l->g->c) : -1;
+}
+
+int store_listen_drain(store_listener *l)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (l == NULL || PQstatus(l->g->c) == CONNECTION_BAD || !PQconsumeInput(l->g->c))
+		return -1;
+	while ((n = PQnotifies(l->g->c)) != NULL) {
+		count++;
+		PQfreemem(n);
+	}
+	return PQstatus(l->g->c) == CONNECTION_BAD ? -1 : count;
+}
+
+void store_listen_close(store_listener *l)
+{
+	if (l == NULL)
+		return;
+	pg_disconnect(l->g);
+	free(l);
+}

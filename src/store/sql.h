@@ -55,4 +55,30 @@ static inline struct store_val store_int(int64_t i)
 /* row callback: the first column as an integer into *(int64_t *)ctx */
 int store_row_int(void *ctx, const struct store_val *cols, int ncols);
 
+/*
+ * Notifications between processes on one store (PostgreSQL LISTEN/NOTIFY):
+ * several vigild nodes learn that another committed something they serve
+ * (the block stream, src/server/blocks.c). The notification carries no
+ * data: the listener reads what changed from the tables.
+ *
+ * store_notify(), inside a write transaction, notifies `channel` when the
+ * transaction commits (nothing if it rolls back); on SQLite it does
+ * nothing (one machine: the writer wakes its own process). channel: a
+ * lower-case SQL identifier.
+ *
+ * store_listen_open() opens a connection of its own (not the pool's) that
+ * LISTENs on channel; on SQLite it answers STORE_OK with *out = NULL (the
+ * caller polls instead). Poll store_listen_fd() for input, then call
+ * store_listen_drain(): the number of notifications that arrived (0 or
+ * more), or -1 when the connection is lost (close it; open again later).
+ * A listener is used by one thread.
+ */
+typedef struct store_listener store_listener;
+
+int store_notify(store_db *db, const char *channel, char **err);
+int store_listen_open(store *st, const char *channel, store_listener **out, char **err);
+int store_listen_fd(store_listener *l);
+int store_listen_drain(store_listener *l);
+void store_listen_close(store_listener *l);
+
 #endif

@@ -449,6 +449,25 @@ int store_sql(store_db *db, const char *sql, const struct store_val *p, int np, 
 	return db->drv->query(db->conn, -1, sql, p, np, row, ctx, err);
 }
 
+int store_notify(store_db *db, const char *channel, char **err)
+{
+	struct store_val ch = {.t = SV_TEXT, .s = channel};
+
+	if (db == NULL || db->drv != &store_pg_driver)
+		return STORE_OK;
+	return db->drv->query(db->conn, -1, "SELECT pg_notify(?, '')", &ch, 1, NULL, NULL, err);
+}
+
+int store_listen_open(store *st, const char *channel, store_listener **out, char **err)
+{
+	*out = NULL;
+	if (st == NULL || channel == NULL)
+		return store_fail(err, STORE_EINVAL, "store: bad arguments");
+	if (st->drv != &store_pg_driver)
+		return STORE_OK;
+	return store_pg_listen(st->target, channel, out, err);
+}
+
 int store_row_int(void *ctx, const struct store_val *c, int nc)
 {
 	int64_t *v = ctx;

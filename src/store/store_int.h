@@ -107,6 +107,11 @@ int store_rec_count(const struct store_driver *drv, void *conn, const char *verd
 struct json_t;
 struct json_t *store_rec_to_jsonv(const struct store_msg *m);
 
+/* pg.c: LISTEN on a connection of its own to target (sql.h, store_listen_open) */
+struct store_listener;
+int store_pg_listen(const char *target, const char *channel, struct store_listener **out,
+                    char **err);
+
 /* Sets *err (if err != NULL and *err is still NULL) and returns rc. */
 int store_fail(char **err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
