@@ -7,7 +7,7 @@ set -eu
 # libcairo2-dev, libpango1.0-dev, fonts-dejavu-core: the Circular 20/2017
 # reports (src/server/report_c20.c) are PDFs drawn with cairo + pango in a
 # font that covers Vietnamese; poppler-utils: its tests read them back with
-# pdftotext.
+# pdftotext. libcurl4-openssl-dev: vigil-agent talks to vigild over HTTP(S).
 PKGS="
 build-essential pkg-config meson ninja-build clang clang-format
 libglib2.0-dev libgmime-3.0-dev libarchive-dev libmspack-dev libytnef0-dev
@@ -16,7 +16,7 @@ libcmocka-dev libseccomp-dev zlib1g-dev libpsl-dev
 libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
 zip unzip p7zip-full sharutils xz-utils bzip2 cpio genisoimage gcab
 python3 yara clamav
-libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3
+libmilter-dev libmicrohttpd-dev libsqlite3-dev libpq-dev sqlite3 libcurl4-openssl-dev
 postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks curl
 postgresql postgresql-client
 chromium nodejs wrk
