@@ -178,6 +178,7 @@ static int conf_load(const char *path, struct conf *c)
 	NUM("cpu_percent", 10, 1, 100, c->sweep.cpu_percent);
 	NUM("max_depth", 16, 1, WALK_DEPTH_CAP, c->sweep.walk.max_depth);
 	NUM("max_files", 200000, 1, 10000000, c->sweep.walk.max_files);
+	NUM("max_dirs", 100000, 1, 10000000, c->sweep.walk.max_dirs);
 	NUM("max_size", 256ull << 20, 1, 1ull << 40, c->sweep.walk.max_size);
 	NUM("scan_max", 64ull << 20, 1, 1ull << 32, c->sweep.scan.scan_max);
 	NUM("scan_timeout", 60, 1, 3600, c->sweep.scan.timeout_s);

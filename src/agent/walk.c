@@ -47,7 +47,7 @@ static int open_dir(int dirfd, const char *name)
 
 static bool limit_reached(struct walker *w)
 {
-	if (w->st->files >= w->lim->max_files || w->st->dirs >= w->lim->max_files) {
+	if (w->st->files >= w->lim->max_files || w->st->dirs >= w->lim->max_dirs) {
 		w->st->hit_files = true;
 		return true;
 	}
@@ -203,7 +203,12 @@ static void match_segs(struct walker *w, const struct apath_root *r, size_t i, i
 			continue;
 		if (base + 1 + strlen(e->d_name) > APATH_MAX)
 			continue;
-		/* below the literal prefix nothing is a link: O_NOFOLLOW */
+		if (e->d_type == DT_LNK) {
+			w->st->symlinks++;
+			continue;
+		}
+		/* below the literal prefix nothing is a link: O_NOFOLLOW (a name
+		 * swapped for one since readdir fails here) */
 		sub = open_dir(dirfd(d), e->d_name);
 		if (sub < 0) {
 			if (errno == ELOOP)

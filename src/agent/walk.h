@@ -10,8 +10,8 @@
  * never opened. A directory reached twice (overlapping roots, bind mounts)
  * is walked once.
  *
- * Limits: depth below a root (hard cap WALK_DEPTH_CAP), files and
- * directories visited (each), file size; reaching one is reported in the
+ * Limits: depth below a root (hard cap WALK_DEPTH_CAP), files visited,
+ * directories visited, file size; reaching one is reported in the
  * stats (the sweep is then incomplete, never "clean").
  */
 #ifndef VIGIL_AGENT_WALK_H
@@ -27,7 +27,8 @@
 
 struct walk_limits {
 	unsigned max_depth; /* directories below a root's match */
-	uint64_t max_files; /* regular files visited, and directories, each */
+	uint64_t max_files; /* regular files visited */
+	uint64_t max_dirs;  /* directories visited */
 	uint64_t max_size;  /* larger files are counted, not opened */
 	bool one_fs;        /* stay on the file system of each root */
 };
