@@ -4,10 +4,12 @@
  * Cost of a check-in (20,000 agents once a minute is 333 a second): one
  * indexed SELECT finds the agent by its credential's hash and counts the
  * open jobs and orders of its host (partial indexes on state < 2), and
- * nothing is written: the time it was seen goes to a table in memory that a
- * thread writes every SEEN_FLUSH_MS in batches (several vigild nodes each
- * write theirs; the newest time wins). Only a check-in that has work reads
- * more, and writes only to mark work delivered the first time.
+ * nothing is written: the time it was seen, and work handed out for the
+ * first time, go to tables in memory that a thread writes every
+ * SEEN_FLUSH_MS in batches (several vigild nodes each write theirs; the
+ * newest time wins, "delivered" is set once). Only a check-in that has work
+ * reads more. So a check-in never waits for the store's one writer, which
+ * on PostgreSQL is an advisory lock shared by every vigild transaction.
  *
  * Sweep targets are keyed by host: the organisation's endpoints of the
  * units plus the enrolled agents of those units whose host it does not
@@ -42,7 +44,7 @@
 #include "orgmap.h"
 #include "vigil/vigil.h"
 
-#define SEEN_FLUSH_MS 5000
+#define SEEN_FLUSH_MS 2000
 #define SEEN_BATCH 500
 #define MAX_INDICATORS 1000
 #define MAX_RULES (64u << 10)
@@ -87,7 +89,7 @@ static void answer_error(struct http_resp *rs, int rc, char *err, const struct o
 	store_unavailable(rs, rc, err);
 }
 
-/* ---- last seen: in memory, written in batches ---- */
+/* ---- last seen and deliveries: in memory, written in batches ---- */
 
 struct seen {
 	int64_t id; /* the key: g_int64_hash reads it here */
@@ -96,22 +98,36 @@ struct seen {
 	bool dirty;
 };
 
+/* work handed to an agent the first time: a sweep target or an order */
+struct delivery {
+	int64_t sweep, order, agent, ms; /* order 0: a sweep target */
+	char host[256];
+};
+
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	GHashTable *tab;
+	GHashTable *tab;   /* agent id -> struct seen */
+	GHashTable *deliv; /* "s:SWEEP:HOST" / "o:ORDER" -> struct delivery */
 	pthread_t tid;
 	bool running, stop;
 	struct vsrv *srv;
 } seen = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void seen_tables(void)
+{
+	if (seen.tab == NULL)
+		seen.tab = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	if (seen.deliv == NULL)
+		seen.deliv = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
 
 static void seen_touch(int64_t id, const char *version, int64_t now)
 {
 	struct seen *s;
 
 	pthread_mutex_lock(&seen.mu);
-	if (seen.tab == NULL)
-		seen.tab = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	seen_tables();
 	s = g_hash_table_lookup(seen.tab, &id);
 	if (s == NULL) {
 		s = g_new0(struct seen, 1);
@@ -139,12 +155,38 @@ static int64_t seen_get(int64_t id)
 	return ms;
 }
 
+/* remembered until the next flush (a second check-in before it adds
+ * nothing); bounded by the open targets and orders */
+static void delivered(int64_t sweep, int64_t order, int64_t agent, const char *host, int64_t now)
+{
+	char key[300];
+
+	if (order != 0)
+		g_snprintf(key, sizeof key, "o:%lld", (long long)order);
+	else
+		g_snprintf(key, sizeof key, "s:%lld:%s", (long long)sweep, host);
+	pthread_mutex_lock(&seen.mu);
+	seen_tables();
+	if (!g_hash_table_contains(seen.deliv, key)) {
+		struct delivery *d = g_new0(struct delivery, 1);
+
+		d->sweep = sweep;
+		d->order = order;
+		d->agent = agent;
+		d->ms = now;
+		g_strlcpy(d->host, host, sizeof d->host);
+		g_hash_table_insert(seen.deliv, g_strdup(key), d);
+	}
+	pthread_mutex_unlock(&seen.mu);
+}
+
 struct flush {
-	GArray *rows; /* struct seen copies */
+	GArray *rows;  /* struct seen copies */
+	GArray *deliv; /* struct delivery copies */
 	guint from, to;
 };
 
-static int flush_tx(store_db *db, void *ctx, char **err)
+static int flush_seen_tx(store_db *db, void *ctx, char **err)
 {
 	struct flush *f = ctx;
 	int rc = STORE_OK;
@@ -163,11 +205,43 @@ static int flush_tx(store_db *db, void *ctx, char **err)
 	return rc;
 }
 
+static int flush_deliv_tx(store_db *db, void *ctx, char **err)
+{
+	struct flush *f = ctx;
+	int rc = STORE_OK;
+
+	for (guint i = f->from; rc == STORE_OK && i < f->to; i++) {
+		const struct delivery *d = &g_array_index(f->deliv, struct delivery, i);
+
+		if (d->order != 0) {
+			struct store_val p[] = {store_int(d->ms), store_int(d->order)};
+
+			rc = store_sql(
+			        db,
+			        "UPDATE agent_orders SET state = 1, delivered_ms = ? WHERE id = ? "
+			        "AND state = 0",
+			        p, 2, NULL, NULL, err);
+		} else {
+			struct store_val p[] = {store_int(d->ms), store_int(d->agent),
+			                        store_int(d->sweep), store_text(d->host)};
+
+			rc = store_sql(
+			        db,
+			        "UPDATE sweep_targets SET state = 1, delivered_ms = ?, agent = ? "
+			        "WHERE sweep = ? AND host = ? AND state = 0",
+			        p, 4, NULL, NULL, err);
+		}
+	}
+	return rc;
+}
+
 static void seen_flush(struct vsrv *srv)
 {
 	GArray *rows = g_array_new(FALSE, FALSE, sizeof(struct seen));
+	GArray *deliv = g_array_new(FALSE, FALSE, sizeof(struct delivery));
 	GHashTableIter it;
 	gpointer k, v;
+	char *err = NULL;
 
 	pthread_mutex_lock(&seen.mu);
 	if (seen.tab != NULL) {
@@ -181,12 +255,28 @@ static void seen_flush(struct vsrv *srv)
 			s->dirty = false;
 		}
 	}
+	if (seen.deliv != NULL) {
+		g_hash_table_iter_init(&it, seen.deliv);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			g_array_append_vals(deliv, v, 1);
+		g_hash_table_remove_all(seen.deliv);
+	}
 	pthread_mutex_unlock(&seen.mu);
-	for (guint from = 0; from < rows->len; from += SEEN_BATCH) {
-		struct flush f = {rows, from, MIN(rows->len, from + SEEN_BATCH)};
-		char *err = NULL;
+	/* deliveries that are not written are simply delivered again */
+	for (guint from = 0; from < deliv->len; from += SEEN_BATCH) {
+		struct flush f = {rows, deliv, from, MIN(deliv->len, from + SEEN_BATCH)};
 
-		if (store_with(srv->st, 1, flush_tx, &f, &err) == STORE_OK)
+		if (store_with(srv->st, 1, flush_deliv_tx, &f, &err) != STORE_OK) {
+			vlog_warn("agents", "cannot mark work delivered: %s", err ? err : "?");
+			free(err);
+			err = NULL;
+			break;
+		}
+	}
+	for (guint from = 0; from < rows->len; from += SEEN_BATCH) {
+		struct flush f = {rows, deliv, from, MIN(rows->len, from + SEEN_BATCH)};
+
+		if (store_with(srv->st, 1, flush_seen_tx, &f, &err) == STORE_OK)
 			continue;
 		vlog_warn("agents", "cannot write the agents' check-in times: %s", err ? err : "?");
 		free(err);
@@ -203,6 +293,7 @@ static void seen_flush(struct vsrv *srv)
 		break;
 	}
 	g_array_free(rows, TRUE);
+	g_array_free(deliv, TRUE);
 }
 
 static void *seen_run(void *arg)
@@ -249,7 +340,10 @@ void agents_stop(void)
 	pthread_mutex_lock(&seen.mu);
 	if (seen.tab != NULL)
 		g_hash_table_destroy(seen.tab);
+	if (seen.deliv != NULL)
+		g_hash_table_destroy(seen.deliv);
 	seen.tab = NULL;
+	seen.deliv = NULL;
 	pthread_mutex_unlock(&seen.mu);
 }
 
@@ -686,14 +780,14 @@ struct agent {
 	bool found, revoked;
 	int64_t id;
 	char host[256], unit[128];
-	int64_t open_jobs, new_jobs, open_orders, new_orders;
+	int64_t open_jobs, open_orders;
 };
 
 static int agent_row(void *ctx, const struct store_val *c, int nc)
 {
 	struct agent *a = ctx;
 
-	if (nc < 8)
+	if (nc < 6)
 		return 0;
 	a->found = true;
 	a->id = col_int(&c[0]);
@@ -701,9 +795,7 @@ static int agent_row(void *ctx, const struct store_val *c, int nc)
 	copy_text(a->host, sizeof a->host, &c[2]);
 	copy_text(a->unit, sizeof a->unit, &c[3]);
 	a->open_jobs = col_int(&c[4]);
-	a->new_jobs = col_int(&c[5]);
-	a->open_orders = col_int(&c[6]);
-	a->new_orders = col_int(&c[7]);
+	a->open_orders = col_int(&c[5]);
 	return 0;
 }
 
@@ -713,25 +805,21 @@ struct find {
 	int64_t now;
 };
 
-/* the whole of an idle check-in: every condition is an index probe (each
- * subquery repeats "state < 2" so that SQLite uses the partial index) */
+/* the whole of an idle check-in: three index probes (the partial indexes
+ * of the open targets and orders, by host) */
 static int agent_find(store_db *db, void *ctx, char **err)
 {
 	struct find *f = ctx;
-	struct store_val p[] = {store_int(f->now), store_int(f->now), store_text(f->hash)};
+	struct store_val p[] = {store_int(f->now), store_text(f->hash)};
 
-	return store_sql(
-	        db,
-	        "SELECT a.id, a.revoked, a.host, a.unit, "
-	        "(SELECT count(*) FROM sweep_targets t WHERE t.host = a.host AND t.state < 2 AND "
-	        "t.expires_ms > ?), "
-	        "(SELECT count(*) FROM sweep_targets t WHERE t.host = a.host AND t.state < 2 AND "
-	        "t.state = 0 AND t.expires_ms > ?), "
-	        "(SELECT count(*) FROM agent_orders o WHERE o.host = a.host AND o.state < 2), "
-	        "(SELECT count(*) FROM agent_orders o WHERE o.host = a.host AND o.state < 2 AND "
-	        "o.state = 0) "
-	        "FROM agents a WHERE a.cred_hash = ?",
-	        p, 3, agent_row, f->a, err);
+	return store_sql(db,
+	                 "SELECT a.id, a.revoked, a.host, a.unit, "
+	                 "(SELECT count(*) FROM sweep_targets t WHERE t.host = a.host AND "
+	                 "t.state < 2 AND t.expires_ms > ?), "
+	                 "(SELECT count(*) FROM agent_orders o WHERE o.host = a.host AND "
+	                 "o.state < 2) "
+	                 "FROM agents a WHERE a.cred_hash = ?",
+	                 p, 2, agent_row, f->a, err);
 }
 
 /* 401 unless the request carries the credential of an enrolled agent */
@@ -812,7 +900,7 @@ static int order_row(void *ctx, const struct store_val *c, int nc)
 	return 0;
 }
 
-static int work_tx(store_db *db, void *ctx, char **err)
+static int work_read(store_db *db, void *ctx, char **err)
 {
 	struct work *w = ctx;
 	struct store_val p[] = {store_text(w->a->host), store_int(w->now),
@@ -826,17 +914,6 @@ static int work_tx(store_db *db, void *ctx, char **err)
 		               "WHERE t.host = ? AND t.state < 2 AND t.expires_ms > ? ORDER BY "
 		               "t.sweep LIMIT ?",
 		               p, 3, job_row, w, err);
-	for (guint i = 0; rc == STORE_OK && i < w->new_jobs->len; i++) {
-		struct store_val q[] = {store_int(w->now), store_int(w->a->id),
-		                        store_int(g_array_index(w->new_jobs, int64_t, i)),
-		                        store_text(w->a->host)};
-
-		rc = store_sql(
-		        db,
-		        "UPDATE sweep_targets SET state = 1, delivered_ms = ?, agent = ? WHERE "
-		        "sweep = ? AND host = ? AND state = 0",
-		        q, 4, NULL, NULL, err);
-	}
 	if (rc == STORE_OK && w->a->open_orders > 0) {
 		struct store_val q[] = {store_text(w->a->host), store_int(ORDERS_PER_CHECKIN)};
 
@@ -845,16 +922,6 @@ static int work_tx(store_db *db, void *ctx, char **err)
 		        "SELECT id, kind, path, sha256, state FROM agent_orders WHERE host = ? "
 		        "AND state < 2 ORDER BY id LIMIT ?",
 		        q, 2, order_row, w, err);
-	}
-	for (guint i = 0; rc == STORE_OK && i < w->new_orders->len; i++) {
-		struct store_val q[] = {store_int(w->now),
-		                        store_int(g_array_index(w->new_orders, int64_t, i))};
-
-		rc = store_sql(
-		        db,
-		        "UPDATE agent_orders SET state = 1, delivered_ms = ? WHERE id = ? AND "
-		        "state = 0",
-		        q, 2, NULL, NULL, err);
 	}
 	return rc;
 }
@@ -889,13 +956,17 @@ void api_agents_checkin(struct http_req *rq, struct http_resp *rs)
 	w.orders = json_array();
 	w.new_jobs = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	w.new_orders = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	/* a write only when something is delivered the first time */
-	rc = store_with(srv->st, a.new_jobs + a.new_orders > 0, work_tx, &w, &err);
+	/* a read: what is delivered the first time is marked by the flush */
+	rc = store_with(srv->st, 0, work_read, &w, &err);
 	if (rc != STORE_OK) {
 		store_unavailable(rs, rc, err);
 		json_decref(w.jobs);
 		json_decref(w.orders);
 	} else {
+		for (guint i = 0; i < w.new_jobs->len; i++)
+			delivered(g_array_index(w.new_jobs, int64_t, i), 0, a.id, a.host, now);
+		for (guint i = 0; i < w.new_orders->len; i++)
+			delivered(0, g_array_index(w.new_orders, int64_t, i), a.id, a.host, now);
 		http_json(rs, 200, json_pack("{s:o,s:o}", "jobs", w.jobs, "orders", w.orders));
 	}
 	g_array_free(w.new_jobs, TRUE);
@@ -963,16 +1034,17 @@ static int result_tx(store_db *db, void *ctx, char **err)
 	             : (r->error != NULL || !r->complete) ? "incomplete"
 	                                                  : "clean";
 	{
-		struct store_val p[] = {store_int(r->a->id),           store_int(now),
-		                        store_text(r->outcome),        store_int(r->files),
-		                        store_int((int64_t)r->n_hits), store_text(r->detail),
-		                        store_int(r->sweep),           store_text(r->a->host)};
+		/* delivered_ms too when the flush has not written it yet */
+		struct store_val p[] = {
+		        store_int(r->a->id),    store_int(now),      store_int(now),
+		        store_text(r->outcome), store_int(r->files), store_int((int64_t)r->n_hits),
+		        store_text(r->detail),  store_int(r->sweep), store_text(r->a->host)};
 
 		rc = store_sql(db,
 		               "UPDATE sweep_targets SET state = 2, agent = ?, reported_ms = ?, "
-		               "outcome = ?, files = ?, hits = ?, detail = ? WHERE sweep = ? AND "
-		               "host = ?",
-		               p, 8, NULL, NULL, err);
+		               "delivered_ms = COALESCE(delivered_ms, ?), outcome = ?, files = ?, "
+		               "hits = ?, detail = ? WHERE sweep = ? AND host = ?",
+		               p, 9, NULL, NULL, err);
 	}
 	for (size_t i = 0; rc == STORE_OK && i < r->n_hits; i++) {
 		const struct hit *h = &r->hits[i];
@@ -1043,6 +1115,7 @@ static int ores_row(void *ctx, const struct store_val *c, int nc)
 
 static int ores_tx(store_db *db, void *ctx, char **err)
 {
+	int64_t now = store_now_ms();
 	struct ores *r = ctx;
 	struct store_val id = store_int(r->order);
 	char actor[300], obj[48], *text, *res;
@@ -1064,13 +1137,13 @@ static int ores_tx(store_db *db, void *ctx, char **err)
 	              r->detail, "quarantined_as", r->quarantined_as, "sha256", r->sha256);
 	res = json_dumps(d, JSON_COMPACT);
 	{
-		struct store_val p[] = {store_int(r->done ? 2 : 3), store_int(store_now_ms()),
+		struct store_val p[] = {store_int(r->done ? 2 : 3), store_int(now), store_int(now),
 		                        store_text(res), store_int(r->order)};
 
-		rc = store_sql(
-		        db,
-		        "UPDATE agent_orders SET state = ?, done_ms = ?, result = ? WHERE id = ?",
-		        p, 4, NULL, NULL, err);
+		rc = store_sql(db,
+		               "UPDATE agent_orders SET state = ?, done_ms = ?, delivered_ms = "
+		               "COALESCE(delivered_ms, ?), result = ? WHERE id = ?",
+		               p, 5, NULL, NULL, err);
 	}
 	free(res);
 	g_snprintf(actor, sizeof actor, "agent:%s", r->a->host);

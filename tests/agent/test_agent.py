@@ -249,7 +249,7 @@ def suite(env, tmp, store):
     A["pc-dn-01"].plant("home/tai/Documents/baocao_quy3.pdf.zip", SPY)        # renamed copy
     A["pc-dn-02"].plant("home/user/Downloads/" + NAME.lower(), b"other bytes")  # the name only
     A["pc-hp-01"].plant("home/mai/Tải xuống/setup.exe", EXE)                 # extracted
-    for i in range(300):
+    for i in range(600):
         A["pc-hn-03"].plant("home/user/Documents/bulk/f%03d.txt" % i, b"x" * 64)
     A["pc-hn-03"].plant("home/user/Documents/bulk/zz.zip", SPY)
     expected = {
