@@ -5,6 +5,7 @@ B=${1:-build}
 cd "$(dirname "$0")/.."
 ./bench/scan_speed.sh "$B"
 python3 ./bench/api_bench.py "$B" 10
+python3 ./bench/agent_bench.py "$B" 15
 if [ "$(id -u)" = 0 ]; then
 	bash ./bench/milter_bench.sh "$B"
 else
