@@ -227,10 +227,12 @@ json_t *sweep_run(const struct sweep_conf *c, json_t *job, sweep_tick tick, void
 		goto out; /* the agent is stopping: the job is run again at its next start */
 	if (st.hit_files)
 		json_array_append_new(limits, json_string("max_files"));
+	if (st.hit_dirs)
+		json_array_append_new(limits, json_string("max_dirs"));
 	if (st.hit_depth)
 		json_array_append_new(limits, json_string("max_depth"));
-	complete = w.error == NULL && !st.hit_files && !st.hit_depth && st.unreadable == 0 &&
-	           w.scan_failed == 0;
+	complete = w.error == NULL && !st.hit_files && !st.hit_dirs && !st.hit_depth &&
+	           st.unreadable == 0 && w.scan_failed == 0;
 	res = json_pack("{s:s,s:O,s:b,s:I,s:I,s:I,s:O,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:O}", "kind",
 	                "sweep", "sweep", json_object_get(job, "sweep"), "complete", complete,
 	                "files", (json_int_t)st.files, "dirs", (json_int_t)st.dirs, "elapsed_ms",

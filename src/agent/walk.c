@@ -47,7 +47,7 @@ static int open_dir(int dirfd, const char *name)
 
 static bool limit_reached(struct walker *w)
 {
-	if (w->st->files >= w->lim->max_files || w->st->dirs >= w->lim->max_dirs) {
+	if (w->st->files >= w->lim->max_files) {
 		w->st->hit_files = true;
 		return true;
 	}
@@ -59,8 +59,6 @@ static void visit_file(struct walker *w, int dirfd, const char *name)
 	struct stat st;
 	int fd;
 
-	if (limit_reached(w))
-		return;
 	/* a file swapped for a link since readdir fails here (ELOOP) */
 	fd = open_file(dirfd, name);
 	if (fd < 0) {
@@ -105,6 +103,11 @@ static void enter_dir(struct walker *w, int fd, unsigned depth)
 		close(fd);
 		return;
 	}
+	if (w->st->dirs >= w->lim->max_dirs) {
+		w->st->hit_dirs = true;
+		close(fd);
+		return;
+	}
 	g_hash_table_add(w->seen, g_strdup(key));
 	w->st->dirs++;
 	walk_dir(w, fd, depth);
@@ -121,11 +124,14 @@ static void walk_dir(struct walker *w, int fd, unsigned depth)
 		w->st->unreadable++;
 		return;
 	}
-	while (!limit_reached(w) && (e = readdir(d)) != NULL) {
+	while (!w->stop && (e = readdir(d)) != NULL) {
 		unsigned char type = e->d_type;
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
+		/* only an entry left unvisited makes the walk incomplete */
+		if (limit_reached(w))
+			break;
 		if (base + 1 + strlen(e->d_name) > APATH_MAX) {
 			w->st->unreadable++;
 			continue;
@@ -195,7 +201,7 @@ static void match_segs(struct walker *w, const struct apath_root *r, size_t i, i
 		close(fd);
 		return;
 	}
-	while (!limit_reached(w) && (e = readdir(d)) != NULL) {
+	while (!w->stop && (e = readdir(d)) != NULL) {
 		int sub;
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||

@@ -35,9 +35,9 @@ struct walk_limits {
 
 struct walk_stats {
 	uint64_t files, dirs, too_large, special, symlinks, unreadable;
-	uint64_t roots;            /* root directories found */
-	bool hit_files, hit_depth; /* a limit was reached */
-	bool stopped;              /* the callback asked to stop */
+	uint64_t roots;                      /* root directories found */
+	bool hit_files, hit_dirs, hit_depth; /* a limit left something unvisited */
+	bool stopped;                        /* the callback asked to stop */
 };
 
 /*

@@ -299,6 +299,24 @@ static void test_walk_limits(void **state)
 	assert_true(st.hit_files);
 	g_ptr_array_unref(f);
 
+	/* exactly as many files as allowed: complete */
+	lim = wide;
+	lim.max_files = 6;
+	f = walk(top, (const char *const[]){"/r", NULL}, &lim, &st);
+	assert_int_equal(f->len, 6);
+	assert_false(st.hit_files);
+	g_ptr_array_unref(f);
+
+	/* folders: r, 1, 2 allowed; 3 and 4 are not entered */
+	lim = wide;
+	lim.max_dirs = 3;
+	f = walk(top, (const char *const[]){"/r", NULL}, &lim, &st);
+	assert_true(has(f, "/r/1/2/two.txt"));
+	assert_false(has(f, "/r/1/2/3/three.txt"));
+	assert_true(st.hit_dirs);
+	assert_false(st.hit_files);
+	g_ptr_array_unref(f);
+
 	/* overlapping roots: each directory once */
 	f = walk(top, (const char *const[]){"/r", "/r/1", "/r/1/2", NULL}, &wide, &st);
 	assert_int_equal(f->len, 6);
