@@ -497,6 +497,35 @@ static void test_quarantine_refuses(void **state)
 	qfx_free(&x);
 }
 
+/* the quarantine on another file system (/dev/shm): copied, then removed */
+static void test_quarantine_other_fs(void **state)
+{
+	struct qfx x;
+	struct quar_result q;
+	struct stat a, b;
+	char *content = NULL;
+
+	(void)state;
+	if (stat("/dev/shm", &a) != 0 || stat("/tmp", &b) != 0 || a.st_dev == b.st_dev ||
+	    access("/dev/shm", W_OK) != 0)
+		skip();
+	qfx_init(&x);
+	g_free(x.qdir);
+	x.qdir = g_strdup("/dev/shm/vigil-agent-test-XXXXXX");
+	assert_non_null(g_mkdtemp(x.qdir));
+	quar(&x, "/home/an/Downloads/spy.exe", NULL, 9, &q);
+	assert_true(q.done);
+	assert_false(exists(x.top, "home/an/Downloads/spy.exe"));
+	assert_true(g_file_get_contents(q.stored, &content, NULL, NULL));
+	assert_string_equal(content, "MZ spyware");
+	assert_int_equal(stat(q.stored, &a), 0);
+	assert_int_equal(a.st_mode & 0777, 0400);
+	g_free(content);
+	quar_result_free(&q);
+	rmtree(g_strdup(x.qdir));
+	qfx_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +536,7 @@ int main(void)
 	        cmocka_unit_test(test_walk_stop),
 	        cmocka_unit_test(test_quarantine_moves),
 	        cmocka_unit_test(test_quarantine_refuses),
+	        cmocka_unit_test(test_quarantine_other_fs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
