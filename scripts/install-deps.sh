@@ -7,7 +7,8 @@ set -eu
 # libcairo2-dev, libpango1.0-dev, fonts-dejavu-core: the Circular 20/2017
 # reports (src/server/report_c20.c) are PDFs drawn with cairo + pango in a
 # font that covers Vietnamese; poppler-utils: its tests read them back with
-# pdftotext. libcurl4-openssl-dev: vigil-milter follows vigild's block stream.
+# pdftotext. libcurl4-openssl-dev: vigil-milter follows vigild's block stream, vigil-agent
+# talks to vigild over HTTP(S).
 PKGS="
 build-essential pkg-config meson ninja-build clang clang-format
 libglib2.0-dev libgmime-3.0-dev libarchive-dev libmspack-dev libytnef0-dev

@@ -444,11 +444,12 @@
       h("p", { id: "blast-state" }, b.mailboxes_contained ? t("contained") + (b.detection_to_last_pull_s !== null
         ? " — " + fmtDur(b.detection_to_last_pull_s) : "") : t("not_contained") + ": " + b.remaining),
       svg,
-      table(["unit", "address", "read", "c_pulled", "c_not_found", "remaining", "endpoints_at_risk"], b.units, (u) =>
+      table(["unit", "address", "read", "c_pulled", "c_not_found", "remaining", "endpoints_at_risk", "endpoints_infected"], b.units, (u) =>
         h("tr", {}, h("td", {}, unitName(u.unit)), h("td", { class: "num" }, String(u.recipients)),
           h("td", { class: "num" }, String(u.read)), h("td", { class: "num" }, String(u.pulled)),
           h("td", { class: "num" }, String(u.gone)), h("td", { class: "num" }, String(u.remaining + u.failed)),
-          h("td", { class: "mono" }, u.endpoints_at_risk.slice(0, 10).join(", ") + (u.endpoints_at_risk.length > 10 ? " …" : "")))));
+          h("td", { class: "mono" }, u.endpoints_at_risk.slice(0, 10).join(", ") + (u.endpoints_at_risk.length > 10 ? " …" : "")),
+          h("td", { class: "mono" }, (u.endpoints_infected || []).slice(0, 10).join(", ")))));
   }
 
   async function alertsPage() {

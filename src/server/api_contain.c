@@ -793,6 +793,20 @@ void api_restore_start(struct http_req *rq, struct http_resp *rs)
 
 /* ---- blast radius: recipients -> who read it -> whose endpoint -> units ---- */
 
+/* endpoints where a sweep of the incident found the file (api_agents.c) */
+static int infected_read(store_db *db, void *ctx, char **err)
+{
+	struct copies *x = ctx;
+	struct store_val id = store_int(x->incident);
+
+	return store_sql(
+	        db,
+	        "SELECT DISTINCT t.unit, h.host FROM sweep_hits h JOIN sweeps s ON s.id = "
+	        "h.sweep JOIN sweep_targets t ON t.sweep = h.sweep AND t.host = h.host WHERE "
+	        "s.incident = ? ORDER BY t.unit, h.host LIMIT 10000",
+	        &id, 1, rows_json, &x->r, err);
+}
+
 void api_blast(struct http_req *rq, struct http_resp *rs)
 {
 	static const char *const cols[] = {"id",     "uid",         "message_id", "address", "unit",
@@ -801,7 +815,7 @@ void api_blast(struct http_req *rq, struct http_resp *rs)
 	struct vsrv *srv = rq->ctx;
 	struct copies x = {rq->auth, srv, 0, {cols, json_array()}};
 	json_t *doc = NULL, *units = json_object(), *out = json_array(), *row,
-	       *at_risk = json_array();
+	       *at_risk = json_array(), *infected = json_array();
 	char *err = NULL;
 	int64_t remaining = 0, total = 0, last_pull = 0;
 	size_t i;
@@ -872,17 +886,60 @@ void api_blast(struct http_req *rq, struct http_resp *rs)
 		    json_integer_value(json_object_get(row, "updated_ms")) > last_pull)
 			last_pull = json_integer_value(json_object_get(row, "updated_ms"));
 	}
+	/* the endpoints where sweeps found the file, by unit */
+	{
+		static const char *const icols[] = {"unit", "host", NULL};
+		struct copies y = {rq->auth, srv, x.incident, {icols, json_array()}};
+		json_t *inf = json_array();
+
+		if (store_with(srv->st, 0, infected_read, &y, &err) == STORE_OK) {
+			json_array_foreach(y.r.arr, i, row)
+			{
+				const char *unit = json_string_value(json_object_get(row, "unit"));
+				json_t *u;
+
+				if (unit == NULL ||
+				    !access_units(srv, rq->auth, RIGHT_READ,
+				                  (const char *const[]){unit}, 1,
+				                  json_is_true(json_object_get(doc, "drill"))))
+					continue;
+				if ((u = json_object_get(units, unit)) == NULL) {
+					u = json_pack(
+					        "{s:s,s:s?,s:i,s:i,s:i,s:i,s:i,s:i,s:[]}", "unit",
+					        unit, "region", orgmap_region(srv->org, unit),
+					        "recipients", 0, "read", 0, "pulled", 0, "gone", 0,
+					        "remaining", 0, "failed", 0, "endpoints_at_risk");
+					json_object_set_new(units, unit, u);
+				}
+				if (json_object_get(u, "endpoints_infected") == NULL)
+					json_object_set_new(u, "endpoints_infected", json_array());
+				json_array_append(json_object_get(u, "endpoints_infected"),
+				                  json_object_get(row, "host"));
+				json_array_append(inf, json_object_get(row, "host"));
+			}
+		} else {
+			free(err);
+			err = NULL;
+		}
+		json_decref(y.r.arr);
+		json_object_foreach(units, k,
+		                    v) if (json_object_get(v, "endpoints_infected") == NULL)
+		        json_object_set_new(v, "endpoints_infected", json_array());
+		json_decref(infected);
+		infected = inf;
+	}
 	json_object_foreach(units, k, v) json_array_append(out, v);
 	{
 		int64_t det = 0;
 
 		(void)time_parse(json_string_value(json_object_get(doc, "detected_at")), &det);
 		http_json(rs, 200,
-		          json_pack("{s:O,s:O,s:I,s:I,s:b,s:o,s:o}", "units", out,
-		                    "endpoints_at_risk", at_risk, "copies", (json_int_t)total,
-		                    "remaining", (json_int_t)remaining, "mailboxes_contained",
-		                    total > 0 && remaining == 0, "last_pull_at",
-		                    json_time(last_pull), "detection_to_last_pull_s",
+		          json_pack("{s:O,s:O,s:O,s:I,s:I,s:b,s:o,s:o}", "units", out,
+		                    "endpoints_at_risk", at_risk, "endpoints_infected", infected,
+		                    "copies", (json_int_t)total, "remaining", (json_int_t)remaining,
+		                    "mailboxes_contained", total > 0 && remaining == 0,
+		                    "last_pull_at", json_time(last_pull),
+		                    "detection_to_last_pull_s",
 		                    total > 0 && remaining == 0 && last_pull > 0 && det > 0
 		                            ? json_integer((last_pull - det) / 1000)
 		                            : json_null()));
@@ -891,6 +948,7 @@ out:
 	json_decref(units);
 	json_decref(out);
 	json_decref(at_risk);
+	json_decref(infected);
 	json_decref(x.r.arr);
 	json_decref(doc);
 }

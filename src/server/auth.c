@@ -234,6 +234,20 @@ static bool public_route(struct http_req *rq)
 	       strcmp(rq->path, "/api/v1/health") == 0;
 }
 
+/*
+ * vigil-agent's own endpoints: an agent proves its agent credential (or, to
+ * enrol, a one-time enrolment token) to api_agents.c, which refuses every
+ * request without one (agents_caller). They are not people's endpoints:
+ * no session, no API token lookup here.
+ */
+static bool agent_route(struct http_req *rq)
+{
+	return strcmp(rq->method, "POST") == 0 &&
+	       (strcmp(rq->path, "/api/v1/agents/enrol") == 0 ||
+	        strcmp(rq->path, "/api/v1/agents/checkin") == 0 ||
+	        strcmp(rq->path, "/api/v1/agents/results") == 0);
+}
+
 void auth_before(struct http_req *rq, struct http_resp *rs)
 {
 	struct vsrv *srv = rq->ctx;
@@ -247,6 +261,8 @@ void auth_before(struct http_req *rq, struct http_resp *rs)
 
 	rq->auth = c;
 	g_strlcpy(c->lang, "vi", sizeof c->lang);
+	if (agent_route(rq))
+		return;
 	if (authz != NULL && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0 && strlen(authz) < 200) {
 		struct sess_ctx s = {&l, hash, 0};
 

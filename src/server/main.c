@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_agents.h"
 #include "audit.h"
 #include "auth.h"
 #include "blocks.h"
@@ -86,6 +87,17 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/gateways", api_gateways_list},
         {"POST", "/api/v1/gateways/ack", api_gateways_ack},
         {"GET", "/api/v1/stream/blocks", api_blocks_stream},
+        /* endpoint agents and sweeps (api_agents.c; the agents' own three
+         * are let through by auth.c and check the agent's credential) */
+        {"POST", "/api/v1/agents/enrol-tokens", api_agents_enrol_token},
+        {"POST", "/api/v1/agents/enrol", api_agents_enrol},
+        {"POST", "/api/v1/agents/checkin", api_agents_checkin},
+        {"POST", "/api/v1/agents/results", api_agents_results},
+        {"GET", "/api/v1/agents", api_agents_list},
+        {"DELETE", "/api/v1/agents/:id", api_agents_revoke},
+        {"POST", "/api/v1/incidents/:id/sweeps", api_sweeps_create},
+        {"GET", "/api/v1/incidents/:id/sweeps", api_sweeps_list},
+        {"POST", "/api/v1/incidents/:id/sweeps/:sweep/quarantine", api_sweeps_quarantine},
         {NULL, NULL, NULL},
 };
 
@@ -433,6 +445,10 @@ int main(int argc, char **argv)
 
 		feed = feeder_start(&srv, 1000, c.feed, warn_s);
 	}
+	if (agents_start(&srv) != 0) {
+		vlog_error("vigild", "cannot start the agents' thread");
+		goto out;
+	}
 	sigdelset(&set, SIGPIPE);
 	do {
 		if (sigwait(&set, &sig) != 0)
@@ -446,6 +462,7 @@ out:
 	 * ends still use the hub and the store */
 	blockhub_stop(srv.hub);
 	http_stop(h);
+	agents_stop(); /* after the last check-in: its time is written */
 	blockhub_free(srv.hub);
 	store_close(srv.st);
 	orgmap_free(srv.org);

@@ -29,6 +29,9 @@ struct view {
 	GHashTable *unit_of;   /* lower-case email (owned) -> unit id (interned) */
 	GHashTable *staff_n;   /* unit id (interned) -> count (GINT_TO_POINTER) */
 	GHashTable *hosts_of;  /* lower-case email (owned) -> GPtrArray of interned hosts */
+	GHashTable *ep_unit;   /* lower-case host (interned) -> unit id (interned) */
+	GHashTable *ep_owner;  /* lower-case host (interned) -> staff id (interned) */
+	GHashTable *unit_eps;  /* unit id (interned) -> GPtrArray of hosts (interned) */
 };
 
 struct orgmap {
@@ -58,6 +61,12 @@ static void view_free(struct view *v)
 		g_hash_table_destroy(v->staff_n);
 	if (v->hosts_of)
 		g_hash_table_destroy(v->hosts_of);
+	if (v->ep_unit)
+		g_hash_table_destroy(v->ep_unit);
+	if (v->ep_owner)
+		g_hash_table_destroy(v->ep_owner);
+	if (v->unit_eps)
+		g_hash_table_destroy(v->unit_eps);
 	json_decref(v->doc);
 	g_free(v);
 }
@@ -74,6 +83,10 @@ static struct view *view_new(json_t *doc)
 	v->region_of = g_hash_table_new(g_str_hash, g_str_equal);
 	v->unit_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	v->staff_n = g_hash_table_new(g_str_hash, g_str_equal);
+	v->ep_unit = g_hash_table_new(g_str_hash, g_str_equal);
+	v->ep_owner = g_hash_table_new(g_str_hash, g_str_equal);
+	v->unit_eps = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	                                    (GDestroyNotify)g_ptr_array_unref);
 	json_array_foreach(json_object_get(doc, "units"), i, u)
 	{
 		const char *id = str_of(u, "id"), *region = str_of(u, "region");
@@ -129,6 +142,32 @@ static struct view *view_new(json_t *doc)
 				g_ptr_array_add(hosts, (gpointer)g_intern_string(host));
 		}
 		g_hash_table_destroy(email_of);
+	}
+	/* endpoints: what vigil-agent enrolment and sweeps look up (hosts are
+	 * interned: a sweep keeps them past a later edit of the organisation) */
+	json_array_foreach(json_object_get(doc, "endpoints"), i, u)
+	{
+		const char *host = str_of(u, "host"), *unit = str_of(u, "unit");
+		const char *owner = str_of(u, "owner");
+		GPtrArray *list;
+		char *lc;
+
+		if (host == NULL || unit == NULL || !g_hash_table_contains(v->region_of, unit))
+			continue;
+		lc = g_ascii_strdown(host, -1);
+		host = g_intern_string(lc);
+		g_free(lc);
+		unit = g_intern_string(unit);
+		g_hash_table_insert(v->ep_unit, (gpointer)host, (gpointer)unit);
+		if (owner != NULL)
+			g_hash_table_insert(v->ep_owner, (gpointer)host,
+			                    (gpointer)g_intern_string(owner));
+		list = g_hash_table_lookup(v->unit_eps, unit);
+		if (list == NULL) {
+			list = g_ptr_array_new();
+			g_hash_table_insert(v->unit_eps, (gpointer)unit, list);
+		}
+		g_ptr_array_add(list, (gpointer)host);
 	}
 	return v;
 }
@@ -231,6 +270,54 @@ json_t *orgmap_hosts_of(const struct orgmap *cm, const char *email)
 	g_rw_lock_reader_unlock(&m->lock);
 	g_free(lc);
 	return out;
+}
+
+bool orgmap_endpoint(const struct orgmap *cm, const char *host, const char **unit,
+                     const char **owner)
+{
+	struct orgmap *m = (struct orgmap *)cm;
+	char *lc;
+	const char *u = NULL, *o = NULL;
+
+	if (m == NULL || host == NULL || strlen(host) > 253)
+		return false;
+	lc = g_ascii_strdown(host, -1);
+	g_rw_lock_reader_lock(&m->lock);
+	u = g_hash_table_lookup(m->v->ep_unit, lc);
+	o = g_hash_table_lookup(m->v->ep_owner, lc);
+	g_rw_lock_reader_unlock(&m->lock);
+	g_free(lc);
+	if (unit != NULL)
+		*unit = u;
+	if (owner != NULL)
+		*owner = o;
+	return u != NULL;
+}
+
+size_t orgmap_unit_endpoints(const struct orgmap *cm, const char *unit,
+                             void (*fn)(void *ctx, const char *host), void *ctx)
+{
+	struct orgmap *m = (struct orgmap *)cm;
+	GPtrArray *list, *copy = NULL;
+
+	if (m == NULL || unit == NULL)
+		return 0;
+	g_rw_lock_reader_lock(&m->lock);
+	list = g_hash_table_lookup(m->v->unit_eps, unit);
+	if (list != NULL)
+		copy = g_ptr_array_copy(list, NULL, NULL);
+	g_rw_lock_reader_unlock(&m->lock);
+	if (copy == NULL)
+		return 0;
+	/* called without the lock: the hosts are interned */
+	for (guint i = 0; i < copy->len; i++)
+		fn(ctx, copy->pdata[i]);
+	{
+		size_t n = copy->len;
+
+		g_ptr_array_unref(copy);
+		return n;
+	}
 }
 
 const char *orgmap_domain(const struct orgmap *cm)

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct orgmap;
 
@@ -23,6 +24,14 @@ const char *orgmap_region(const struct orgmap *m, const char *unit);
 const char *orgmap_unit_of(const struct orgmap *m, const char *email);
 /* the endpoints (host names) of the owner of a mailbox: a new array */
 json_t *orgmap_hosts_of(const struct orgmap *m, const char *email);
+/* the unit (and owner: a staff id, or NULL) of the endpoint named host (any
+ * case); false when the organisation lists no such endpoint. Interned. */
+bool orgmap_endpoint(const struct orgmap *m, const char *host, const char **unit,
+                     const char **owner);
+/* calls fn with the host (lower case, interned) of every endpoint of unit;
+ * returns how many */
+size_t orgmap_unit_endpoints(const struct orgmap *m, const char *unit,
+                             void (*fn)(void *ctx, const char *host), void *ctx);
 /* the domain of the organisation's mailboxes */
 const char *orgmap_domain(const struct orgmap *m);
 /* {"regions": [...], "units": [{"id","name","short","kind","region","staff"}],

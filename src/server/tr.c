@@ -187,6 +187,76 @@ const struct tr_pair tr_vi[] = {
         {"seq %lld is beyond the newest block event (%lld): follow the stream again from the "
          "start",
          "seq %lld vượt quá sự kiện chặn mới nhất (%lld): hãy theo dõi lại luồng từ đầu"},
+        /* endpoint agents and sweeps (api_agents.c) */
+        {"\"hits\" must be an array of at most 1000 hits",
+         "\"hits\" phải là mảng tối đa 1000 kết quả trùng khớp"},
+        {"\"indicators\" must be an array of at most 1000 {\"type\", \"value\"}",
+         "\"indicators\" phải là mảng tối đa 1000 phần tử {\"type\", \"value\"}"},
+        {"\"kind\" must be sweep or quarantine", "\"kind\" phải là sweep hoặc quarantine"},
+        {"\"unit\" and \"q\" are at most 64 and 253 bytes",
+         "\"unit\" và \"q\" dài tối đa 64 và 253 byte"},
+        {"a file name is at most 255 bytes, without '/'",
+         "Tên tệp dài tối đa 255 byte, không chứa '/'"},
+        {"a quarantine result needs \"order\" (its id), \"status\" (done or failed) and optionally "
+         "\"detail\", \"quarantined_as\", \"sha256\"",
+         "Kết quả cách ly cần có \"order\" (mã lệnh), \"status\" (done hoặc failed) và có thể kèm "
+         "\"detail\", \"quarantined_as\", \"sha256\""},
+        {"a sweep reaches at most 30000 endpoints; choose fewer units",
+         "Một lần rà quét tối đa 30000 máy trạm; hãy chọn ít đơn vị hơn"},
+        {"a sweep result needs \"sweep\" (its id), \"complete\" (true or false), \"files\", "
+         "\"hits\" and optionally \"error\"",
+         "Kết quả rà quét cần có \"sweep\" (mã lần rà quét), \"complete\" (true hoặc false), "
+         "\"files\", \"hits\" và có thể kèm \"error\""},
+        {"each hit needs \"path\" (absolute), \"matched\" (what it matched) and optionally "
+         "\"sha256\", \"size\", \"mtime_ms\", \"object\"",
+         "Mỗi kết quả trùng khớp cần có \"path\" (đường dẫn tuyệt đối), \"matched\" (chỉ dấu trùng "
+         "khớp) và có thể kèm \"sha256\", \"size\", \"mtime_ms\", \"object\""},
+        {"each indicator needs \"type\" (sha256, sha1, md5 or filename) and \"value\"",
+         "Mỗi chỉ dấu cần có \"type\" (sha256, sha1, md5 hoặc filename) và \"value\""},
+        {"give \"host\" and \"path\" of a hit (or its \"hit\" id) to quarantine",
+         "Hãy gửi \"host\" và \"path\" của tệp trùng khớp (hoặc mã \"hit\") để cách ly"},
+        {"give \"token\" (the enrolment token), \"host\" (letters, digits, '.', '-', '_'; at most "
+         "253) and optionally \"os\" and \"version\"",
+         "Hãy gửi \"token\" (mã đăng ký), \"host\" (chữ, số, '.', '-', '_'; tối đa 253) và có thể "
+         "kèm \"os\", \"version\""},
+        {"give optionally \"indicators\", \"rules\" (YARA, at most 64 KiB), \"units\" (1..64 unit "
+         "ids; default the incident's) and \"deadline_seconds\" (5..604800, default 14400)",
+         "Có thể gửi \"indicators\", \"rules\" (luật YARA, tối đa 64 KiB), \"units\" (1..64 mã đơn "
+         "vị; mặc định là các đơn vị của sự cố) và \"deadline_seconds\" (5..604800, mặc định "
+         "14400)"},
+        {"give optionally \"unit\" (a unit of the organisation), \"host\" (the only host that may "
+         "use the token) and \"hours\" (1..720, default 72)",
+         "Có thể gửi \"unit\" (đơn vị của tổ chức), \"host\" (máy duy nhất được dùng mã này) và "
+         "\"hours\" (1..720, mặc định 72)"},
+        {"no such agent", "Không tìm thấy tác tử"},
+        {"no such hit: only a file an agent reported in this sweep can be quarantined",
+         "Không có tệp trùng khớp này: chỉ cách ly được tệp mà tác tử đã báo cáo trong lần rà quét "
+         "này"},
+        {"no such sweep in this incident", "Sự cố này không có lần rà quét đó"},
+        {"only administrators and central analysts manage endpoint agents",
+         "Chỉ quản trị viên và phân tích viên Trung tâm được quản lý tác tử máy trạm"},
+        {"send the agent's credential as 'Authorization: Bearer vga_...'",
+         "Hãy gửi khoá xác thực của tác tử: 'Authorization: Bearer vga_...'"},
+        {"status must be one of infected, clean, incomplete, pending, not_reached",
+         "status phải là một trong infected, clean, incomplete, pending, not_reached"},
+        {"the YARA rules do not compile: %s", "Luật YARA không biên dịch được: %s"},
+        {"the enrolment token is unknown, already used or expired; ask for a new one",
+         "Mã đăng ký không tồn tại, đã dùng hoặc đã hết hạn; hãy xin mã mới"},
+        {"the incident has no hash or file name indicators; give \"indicators\" or \"rules\"",
+         "Sự cố chưa có chỉ dấu mã băm hoặc tên tệp; hãy gửi \"indicators\" hoặc \"rules\""},
+        {"these units have no endpoints in the organisation and no enrolled agents",
+         "Các đơn vị này không có máy trạm trong tổ chức và không có tác tử đã đăng ký"},
+        {"this agent's credential is unknown or revoked; enrol the agent again",
+         "Khoá xác thực của tác tử không tồn tại hoặc đã bị thu hồi; hãy đăng ký lại tác tử"},
+        {"this endpoint has no such order", "Máy trạm này không có lệnh đó"},
+        {"this endpoint was not asked for this sweep", "Máy trạm này không thuộc lần rà quét đó"},
+        {"this enrolment token is for another host", "Mã đăng ký này dành cho máy khác"},
+        {"this host is not an endpoint of the organisation; enrol it with a token made for its "
+         "unit",
+         "Máy này không có trong danh sách máy trạm của tổ chức; hãy đăng ký bằng mã tạo cho đơn "
+         "vị của máy"},
+        {"you may sweep only the endpoints of units in your scope",
+         "Bạn chỉ được rà quét máy trạm của đơn vị thuộc phạm vi của mình"},
         {NULL, NULL},
 };
 

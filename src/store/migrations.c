@@ -316,8 +316,100 @@ static const struct migration migrations[] = {
          " updated_ms BIGINT NOT NULL,"
          " UNIQUE (incident, msg_uid, rcpt));"
          "CREATE INDEX copies_incident ON copies (incident, state);"},
-        /* 4 is reserved for the endpoint agents' branch (replaced at its merge) */
-        {4, "reserved (placeholder)", "SELECT 1"},
+        {4, "vigild: endpoint agents, enrolment tokens, sweeps and quarantine orders",
+         /* an agent is found by the SHA-256 of its credential (like
+          * api_tokens); last_seen_ms is written in batches (api_agents.c),
+          * not by every check-in; region copied from the organisation so
+          * regional scope is one indexed condition */
+         "CREATE TABLE agents ("
+         " id @ID@,"
+         " host TEXT NOT NULL,"
+         " unit TEXT,"
+         " region TEXT,"
+         " owner TEXT,"
+         " os TEXT,"
+         " version TEXT,"
+         " cred_hash TEXT NOT NULL UNIQUE,"
+         " enrol_token BIGINT,"
+         " enrolled_ms BIGINT NOT NULL,"
+         " last_seen_ms BIGINT NOT NULL DEFAULT 0,"
+         " revoked SMALLINT NOT NULL DEFAULT 0);"
+         "CREATE INDEX agents_host ON agents (host);"
+         "CREATE INDEX agents_unit ON agents (unit);"
+         "CREATE INDEX agents_region ON agents (region);"
+         /* one-time: used_ms is set by the enrolment that spends it */
+         "CREATE TABLE agent_enrol_tokens ("
+         " id @ID@,"
+         " token_hash TEXT NOT NULL UNIQUE,"
+         " unit TEXT,"
+         " host TEXT,"
+         " created_by TEXT NOT NULL,"
+         " created_ms BIGINT NOT NULL,"
+         " expires_ms BIGINT NOT NULL,"
+         " used_ms BIGINT,"
+         " agent BIGINT);"
+         /* spec: what the agents look for (JSON, as sent to them) */
+         "CREATE TABLE sweeps ("
+         " id @ID@,"
+         " incident BIGINT NOT NULL,"
+         " spec TEXT NOT NULL,"
+         " units TEXT NOT NULL,"
+         " created_by TEXT NOT NULL,"
+         " created_ms BIGINT NOT NULL,"
+         " deadline_ms BIGINT NOT NULL,"
+         " expires_ms BIGINT NOT NULL);"
+         "CREATE INDEX sweeps_incident ON sweeps (incident);"
+         /* one row per endpoint a sweep is for, keyed by host so an agent
+          * enrolled after the sweep still gets it; state 0 waiting,
+          * 1 delivered, 2 reported. The partial index is all a check-in
+          * reads: the open targets of one host */
+         "CREATE TABLE sweep_targets ("
+         " sweep BIGINT NOT NULL,"
+         " host TEXT NOT NULL,"
+         " unit TEXT NOT NULL,"
+         " state SMALLINT NOT NULL DEFAULT 0,"
+         " expires_ms BIGINT NOT NULL,"
+         " agent BIGINT,"
+         " delivered_ms BIGINT,"
+         " reported_ms BIGINT,"
+         " outcome TEXT,"
+         " files BIGINT,"
+         " hits INTEGER,"
+         " detail TEXT,"
+         " PRIMARY KEY (sweep, host));"
+         "CREATE INDEX sweep_targets_open ON sweep_targets (host) WHERE state < 2;"
+         "CREATE INDEX sweep_targets_unit ON sweep_targets (sweep, unit);"
+         "CREATE TABLE sweep_hits ("
+         " id @ID@,"
+         " sweep BIGINT NOT NULL,"
+         " host TEXT NOT NULL,"
+         " path TEXT NOT NULL,"
+         " sha256 TEXT,"
+         " size BIGINT,"
+         " mtime_ms BIGINT,"
+         " matched TEXT NOT NULL,"
+         " object TEXT);"
+         "CREATE INDEX sweep_hits_target ON sweep_hits (sweep, host);"
+         "CREATE INDEX sweep_hits_sha256 ON sweep_hits (sha256);"
+         /* instructions for one endpoint's agent; state 0 waiting,
+          * 1 delivered, 2 done, 3 failed */
+         "CREATE TABLE agent_orders ("
+         " id @ID@,"
+         " host TEXT NOT NULL,"
+         " incident BIGINT NOT NULL,"
+         " sweep BIGINT NOT NULL,"
+         " hit BIGINT NOT NULL,"
+         " kind TEXT NOT NULL CHECK (kind IN ('quarantine')),"
+         " path TEXT NOT NULL,"
+         " sha256 TEXT,"
+         " state SMALLINT NOT NULL DEFAULT 0,"
+         " created_by TEXT NOT NULL,"
+         " created_ms BIGINT NOT NULL,"
+         " delivered_ms BIGINT,"
+         " done_ms BIGINT,"
+         " result TEXT);"
+         "CREATE INDEX agent_orders_open ON agent_orders (host) WHERE state < 2;"
+         "CREATE INDEX agent_orders_hit ON agent_orders (hit);"},
         {5, "vigild: the block list pushed to the gateways",
          /* every change of the block list, in order: a gateway asks for
           * the events after the last one it applied. seq is only ever

@@ -3,7 +3,8 @@
 
 Collects the English message ids from src/server/*.c: the formats given to
 http_error() and the reasons handed to it through "%s" (assignments to
-ch->bad / why / problem, the literals returned by *_problem() functions) and
+ch->bad / why / problem, the literals returned by *_problem() functions, the
+answers api_agents.c decides inside a transaction with fail()) and
 checks that each is a key of the tr_vi table.
 """
 import os
@@ -38,7 +39,9 @@ def main():
                 r'(?:ch->bad|\*why|why|problem)\s*=\s*(?:g_strdup\()?' + LIT,
                 r'return\s+' + LIT + r';',
                 r'\?\s*NULL\s*:\s*' + LIT,
-                r'tr\(rs->lang,\s*' + LIT + r'\)']
+                r'tr\(rs->lang,\s*' + LIT + r'\)',
+                # api_agents.c: an answer chosen inside a transaction
+                r'\bfail\(\s*&[^,]+,\s*\d+,\s*"[a-z_]+",\s*' + LIT]
         for pat in pats:
             for m in re.finditer(pat, s):
                 text = literal(m.group(1))
