@@ -349,20 +349,6 @@ void agents_stop(void)
 
 /* ---- small helpers ---- */
 
-static bool parse_id(const char *s, int64_t *id)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || *s == 0 || strlen(s) > 19)
-		return false;
-	v = strtoll(s, &end, 10);
-	if (*end != 0 || v <= 0)
-		return false;
-	*id = v;
-	return true;
-}
-
 /* a non-empty string of at most max bytes without NUL, else NULL */
 static const char *str_field(json_t *b, const char *k, size_t max)
 {
@@ -1471,7 +1457,7 @@ void api_agents_revoke(struct http_req *rq, struct http_resp *rs)
 		           "only administrators and central analysts manage endpoint agents");
 		return;
 	}
-	if (!parse_id(rq->params[0], &f.id)) {
+	if (!server_parse_id(rq->params[0], &f.id)) {
 		http_error(rs, 404, "not_found", "no such agent");
 		return;
 	}
@@ -1780,7 +1766,7 @@ void api_sweeps_create(struct http_req *rq, struct http_resp *rs)
 
 	if (!access_require(rq, rs, RIGHT_WORK))
 		return;
-	if (!parse_id(rq->params[0], &s.g.id)) {
+	if (!server_parse_id(rq->params[0], &s.g.id)) {
 		http_error(rs, 404, "not_found", "no such incident");
 		return;
 	}
@@ -2087,7 +2073,7 @@ void api_sweeps_list(struct http_req *rq, struct http_resp *rs)
 
 	if (!access_require(rq, rs, RIGHT_READ))
 		return;
-	if (!parse_id(rq->params[0], &v.g.id)) {
+	if (!server_parse_id(rq->params[0], &v.g.id)) {
 		http_error(rs, 404, "not_found", "no such incident");
 		return;
 	}
@@ -2261,7 +2247,7 @@ void api_sweeps_quarantine(struct http_req *rq, struct http_resp *rs)
 
 	if (!access_require(rq, rs, RIGHT_WORK))
 		return;
-	if (!parse_id(rq->params[0], &q.g.id) || !parse_id(rq->params[1], &q.sweep)) {
+	if (!server_parse_id(rq->params[0], &q.g.id) || !server_parse_id(rq->params[1], &q.sweep)) {
 		http_error(rs, 404, "not_found", "no such incident");
 		return;
 	}

@@ -24,30 +24,6 @@
 #include "audit.h"
 #include "blocks.h"
 
-static const char *bounded(json_t *b, const char *k, size_t max)
-{
-	json_t *v = json_object_get(b, k);
-
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
-static bool parse_id(const char *s, int64_t *id)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || *s == 0 || strlen(s) > 18)
-		return false;
-	v = strtoll(s, &end, 10);
-	if (*end != 0 || v <= 0)
-		return false;
-	*id = v;
-	return true;
-}
-
 /* ---- the global list ---- */
 
 struct bl {
@@ -162,9 +138,10 @@ void api_blocklist_add(struct http_req *rq, struct http_resp *rs)
 		http_error(rs, 400, "invalid", "%s", why);
 		return;
 	}
-	b.type = bounded(body, "type", 16);
-	b.value = bounded(body, "value", 2048);
-	b.desc = json_object_get(body, "description") ? bounded(body, "description", 1000) : "";
+	b.type = server_bounded(body, "type", 16);
+	b.value = server_bounded(body, "value", 2048);
+	b.desc = json_object_get(body, "description") ? server_bounded(body, "description", 1000)
+	                                              : "";
 	if (b.type == NULL || !indicator_type_known(b.type) || b.value == NULL || b.desc == NULL) {
 		http_error(rs, 400, "invalid",
 		           "give \"type\" (sha256, sha1, md5, email, domain, url, ipv4, ipv6, "
@@ -250,7 +227,7 @@ void api_blocklist_remove(struct http_req *rq, struct http_resp *rs)
 
 	if (!access_require(rq, rs, RIGHT_BLOCKS))
 		return;
-	if (!parse_id(rq->params[0], &b.id)) {
+	if (!server_parse_id(rq->params[0], &b.id)) {
 		http_error(rs, 404, "not_found", "no such block list entry");
 		return;
 	}

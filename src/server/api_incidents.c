@@ -196,20 +196,6 @@ static int incident_units(store_db *db, int64_t inc, GPtrArray *out, char **err)
 	                 &id, 1, unit_row, out, err);
 }
 
-static bool parse_id(const char *s, int64_t *id)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || *s == 0 || strlen(s) > 19)
-		return false;
-	v = strtoll(s, &end, 10);
-	if (*end != 0 || v <= 0)
-		return false;
-	*id = v;
-	return true;
-}
-
 /* ---- alerts ---- */
 
 static char *norm_subject(const char *s)
@@ -933,16 +919,6 @@ static int incident_insert(store_db *db, void *ctx, char **err)
 	return rc;
 }
 
-static const char *bounded(json_t *b, const char *k, size_t max)
-{
-	json_t *v = json_object_get(b, k);
-
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
 void api_incidents_create(struct http_req *rq, struct http_resp *rs)
 {
 	struct vsrv *srv = rq->ctx;
@@ -961,10 +937,10 @@ void api_incidents_create(struct http_req *rq, struct http_resp *rs)
 		return;
 	}
 	w.units = g_ptr_array_new();
-	w.title = bounded(b, "title", 500);
-	w.severity = json_object_get(b, "severity") ? bounded(b, "severity", 16) : "medium";
-	w.tlp = json_object_get(b, "tlp") ? bounded(b, "tlp", 20) : "TLP:AMBER";
-	w.summary = json_object_get(b, "summary") ? bounded(b, "summary", MAX_TEXT) : "";
+	w.title = server_bounded(b, "title", 500);
+	w.severity = json_object_get(b, "severity") ? server_bounded(b, "severity", 16) : "medium";
+	w.tlp = json_object_get(b, "tlp") ? server_bounded(b, "tlp", 20) : "TLP:AMBER";
+	w.summary = json_object_get(b, "summary") ? server_bounded(b, "summary", MAX_TEXT) : "";
 	w.drill = json_is_true(json_object_get(b, "drill"));
 	units = json_object_get(b, "units");
 	if (w.title == NULL || index_of(severities, w.severity) < 0 || index_of(tlps, w.tlp) < 0 ||
@@ -1199,7 +1175,7 @@ int incident_document(struct vsrv *srv, const struct caller *c, const char *id, 
 	int rc;
 
 	*out = NULL;
-	if (!parse_id(id, &d.g.id))
+	if (!server_parse_id(id, &d.g.id))
 		return STORE_ENOTFOUND;
 	rc = store_with(srv->st, 0, doc_read, &d, err);
 	if (rc != STORE_OK)
@@ -1221,7 +1197,7 @@ void api_incidents_get(struct http_req *rq, struct http_resp *rs)
 
 	if (!access_require(rq, rs, RIGHT_READ))
 		return;
-	if (!parse_id(rq->params[0], &d.g.id)) {
+	if (!server_parse_id(rq->params[0], &d.g.id)) {
 		http_error(rs, 404, "not_found", "no such incident");
 		return;
 	}
@@ -1266,11 +1242,12 @@ struct owner_ctx {
 static int apply_update(store_db *db, struct change *ch, char **err)
 {
 	json_t *b = ch->body;
-	const char *status = bounded(b, "status", 16), *sev = bounded(b, "severity", 16);
-	const char *tlp = bounded(b, "tlp", 20), *title = bounded(b, "title", 500);
+	const char *status = server_bounded(b, "status", 16),
+	           *sev = server_bounded(b, "severity", 16);
+	const char *tlp = server_bounded(b, "tlp", 20), *title = server_bounded(b, "title", 500);
 	const char *summary =
-	        json_object_get(b, "summary") ? bounded(b, "summary", MAX_TEXT) : NULL;
-	const char *owner = bounded(b, "owner", 64);
+	        json_object_get(b, "summary") ? server_bounded(b, "summary", MAX_TEXT) : NULL;
+	const char *owner = server_bounded(b, "owner", 64);
 	int64_t now = now_ms(), id = ch->g.id;
 	json_t *audit = json_object();
 	int rc = STORE_OK;
@@ -1425,12 +1402,13 @@ const char *indicator_problem(const char *type, const char *v)
 
 static int apply_indicator(store_db *db, struct change *ch, char **err)
 {
-	const char *type = bounded(ch->body, "type", 16), *value = bounded(ch->body, "value", 2048);
+	const char *type = server_bounded(ch->body, "type", 16),
+	           *value = server_bounded(ch->body, "value", 2048);
 	const char *desc = json_object_get(ch->body, "description")
-	                           ? bounded(ch->body, "description", 1000)
+	                           ? server_bounded(ch->body, "description", 1000)
 	                           : "";
-	const char *tlp =
-	        json_object_get(ch->body, "tlp") ? bounded(ch->body, "tlp", 20) : "TLP:AMBER";
+	const char *tlp = json_object_get(ch->body, "tlp") ? server_bounded(ch->body, "tlp", 20)
+	                                                   : "TLP:AMBER";
 	const char *why;
 	char *text, obj[32];
 	json_t *d;
@@ -1463,7 +1441,7 @@ static int apply_indicator(store_db *db, struct change *ch, char **err)
 
 static int apply_comment(store_db *db, struct change *ch, char **err)
 {
-	const char *text = bounded(ch->body, "text", MAX_TEXT);
+	const char *text = server_bounded(ch->body, "text", MAX_TEXT);
 	char obj[32];
 	int rc;
 
@@ -1480,8 +1458,9 @@ static int apply_comment(store_db *db, struct change *ch, char **err)
 
 static int apply_task(store_db *db, struct change *ch, char **err)
 {
-	const char *title = bounded(ch->body, "title", 500);
-	const char *unit = json_object_get(ch->body, "unit") ? bounded(ch->body, "unit", 64) : NULL;
+	const char *title = server_bounded(ch->body, "title", 500);
+	const char *unit =
+	        json_object_get(ch->body, "unit") ? server_bounded(ch->body, "unit", 64) : NULL;
 	struct store_val p[4];
 	char obj[32];
 	int rc;
@@ -1510,7 +1489,7 @@ static int apply_task(store_db *db, struct change *ch, char **err)
 static int apply_task_done(store_db *db, struct change *ch, char **err)
 {
 	json_t *done = json_object_get(ch->body, "done");
-	const char *assignee = bounded(ch->body, "assignee", 64);
+	const char *assignee = server_bounded(ch->body, "assignee", 64);
 	struct store_val p[] = {store_int(json_is_true(done)),
 	                        store_int(json_is_true(done) ? now_ms() : 0),
 	                        store_int(ch->task_id), store_int(ch->g.id)};
@@ -1572,7 +1551,7 @@ static int apply_task_done(store_db *db, struct change *ch, char **err)
 
 static int apply_unit(store_db *db, struct change *ch, char **err)
 {
-	const char *unit = bounded(ch->body, "unit", 64);
+	const char *unit = server_bounded(ch->body, "unit", 64);
 	char obj[32], *vi, *en;
 	int rc;
 
@@ -1600,8 +1579,8 @@ static int apply_unit(store_db *db, struct change *ch, char **err)
 
 static int apply_evidence(store_db *db, struct change *ch, char **err)
 {
-	const char *name = bounded(ch->body, "name", 255);
-	const char *b64 = bounded(ch->body, "content", 4 * (EVIDENCE_MAX / 3) + 4);
+	const char *name = server_bounded(ch->body, "name", 255);
+	const char *b64 = server_bounded(ch->body, "content", 4 * (EVIDENCE_MAX / 3) + 4);
 	uint8_t md[32];
 	char hex[65], obj[32], *text;
 	guchar *raw = NULL;
@@ -1743,9 +1722,9 @@ void incident_change(struct http_req *rq, struct http_resp *rs, const char *kind
 		json_decref(body);
 		return;
 	}
-	if (!parse_id(rq->params[0], &ch.g.id) ||
+	if (!server_parse_id(rq->params[0], &ch.g.id) ||
 	    (rq->nparams > 1 && strcmp(kind, "task_done") == 0 &&
-	     !parse_id(rq->params[1], &ch.task_id))) {
+	     !server_parse_id(rq->params[1], &ch.task_id))) {
 		json_decref(body);
 		http_error(rs, 404, "not_found", "no such incident or task");
 		return;
@@ -1882,7 +1861,7 @@ void api_incidents_get_evidence(struct http_req *rq, struct http_resp *rs)
 
 	if (!access_require(rq, rs, RIGHT_READ))
 		return;
-	if (!parse_id(rq->params[0], &f.g.id) || !parse_id(rq->params[1], &f.eid)) {
+	if (!server_parse_id(rq->params[0], &f.g.id) || !server_parse_id(rq->params[1], &f.eid)) {
 		http_error(rs, 404, "not_found", "no such incident");
 		return;
 	}

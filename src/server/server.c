@@ -131,3 +131,27 @@ void store_unavailable(struct http_resp *rs, int rc, char *err)
 		           err ? err : "no detail");
 	free(err);
 }
+
+bool server_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == 0 || strlen(s) > 18)
+		return false;
+	v = strtoll(s, &end, 10);
+	if (*end != 0 || v <= 0)
+		return false;
+	*id = v;
+	return true;
+}
+
+const char *server_bounded(json_t *b, const char *k, size_t max)
+{
+	json_t *v = json_object_get(b, k);
+
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return NULL;
+	return json_string_value(v);
+}

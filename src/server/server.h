@@ -93,6 +93,12 @@ bool time_parse(const char *s, int64_t *ms);
 /* Page size from ?limit= (1..max, default def) and ?offset=. */
 void page_args(struct http_req *rq, int64_t def, int64_t max, int64_t *limit, int64_t *offset);
 
+/* an object id from a path segment: 1..2^63, decimal, nothing else */
+bool server_parse_id(const char *s, int64_t *id);
+/* a member of b that is a non-empty string of at most max bytes without NUL,
+ * or NULL */
+const char *server_bounded(json_t *b, const char *k, size_t max);
+
 /* A store error as a 503 answer that says what to do. */
 void store_unavailable(struct http_resp *rs, int rc, char *err);
 
