@@ -402,6 +402,7 @@
         h("tr", { class: c.seen ? "late" : null }, h("td", {}, c.address), h("td", {}, unitName(c.unit)),
           h("td", {}, t("c_" + c.state)), h("td", {}, c.seen === null ? "—" : c.seen ? "✔" : ""), h("td", {}, c.folder || ""))));
     blastPanel(id, box);
+    sweepsPanel(id, box);
     $("#clawback").addEventListener("click", () => run("clawback"));
     $("#restore").addEventListener("click", () => run("restore"));
     if (d.running) setTimeout(() => { if (location.hash === "#/incidents/" + id) copiesPanel(id); }, 1500);
@@ -450,6 +451,28 @@
           h("td", { class: "num" }, String(u.gone)), h("td", { class: "num" }, String(u.remaining + u.failed)),
           h("td", { class: "mono" }, u.endpoints_at_risk.slice(0, 10).join(", ") + (u.endpoints_at_risk.length > 10 ? " …" : "")),
           h("td", { class: "mono" }, (u.endpoints_infected || []).slice(0, 10).join(", ")))));
+  }
+
+  // endpoint sweeps of the incident (vigil-agent; api_agents.c): per unit
+  // infected / clean / not reached, and a button to sweep the incident's units
+  async function sweepsPanel(id, after) {
+    const r = await api("GET", `/incidents/${id}/sweeps`);
+    if (r.status !== 200) return;
+    const out = h("div");
+    const last = r.data.sweeps[0];
+    const sum = last ? last.summary : null;
+    after.append(...[h("h3", {}, t("sweeps")), out,
+      h("button", { id: "sweep-start", onclick: async () => {
+        const x = await api("POST", `/incidents/${id}/sweeps`, {});
+        if (x.status < 300) incidentPage(id); else out.replaceChildren(msg(errText(x)));
+      } }, t("sweep_start")),
+      !last ? h("p", { class: "empty" }, t("no_data")) : h("p", { id: "sweep-summary" },
+        Object.entries(sum).filter(([k]) => k !== "total").map(([k, n]) => t("s_" + k) + ": " + n).join(" · ")),
+      !last ? null : table(["unit", "s_infected", "s_clean", "s_not_reached", "s_pending"],
+        Object.entries(last.units_summary), ([u, c]) => h("tr", { class: c.infected ? "late" : null },
+          h("td", {}, unitName(u)), h("td", { class: "num" }, String(c.infected || 0)),
+          h("td", { class: "num" }, String(c.clean || 0)), h("td", { class: "num" }, String(c.not_reached || 0)),
+          h("td", { class: "num" }, String(c.pending || 0))))].filter((x) => x));
   }
 
   async function alertsPage() {
