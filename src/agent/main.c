@@ -182,7 +182,12 @@ static int conf_load(const char *path, struct conf *c)
 	NUM("max_size", 256ull << 20, 1, 1ull << 40, c->sweep.walk.max_size);
 	NUM("scan_max", 64ull << 20, 1, 1ull << 32, c->sweep.scan.scan_max);
 	NUM("scan_timeout", 60, 1, 3600, c->sweep.scan.timeout_s);
-	NUM("scan_memory", 2ull << 30, 64ull << 20, 1ull << 40, c->sweep.scan.memory);
+	/* 0: no address-space limit (sanitizer builds reserve terabytes) */
+	NUM("scan_memory", 2ull << 30, 0, 1ull << 40, c->sweep.scan.memory);
+	if (c->sweep.scan.memory != 0 && c->sweep.scan.memory < (64ull << 20)) {
+		fprintf(stderr, "vigil-agent: scan_memory: 0 (no limit) or at least 64 MiB\n");
+		goto out;
+	}
 #undef NUM
 	c->sweep.walk.one_fs = get_bool(kf, "one_file_system", true);
 	c->sweep.scan.user = c->scan_user;

@@ -103,8 +103,11 @@ class Agent:
             "/home/*/Downloads", "/home/*/Documents", "/home/*/Tải xuống", "/tmp"))
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write("[agent]\nserver = %s\nstate_dir = %s\nhost = %s\ninterval = 1\n"
-                    "retry_max = 2\ncpu_percent = %d\npaths = %s\n%s"
-                    % (base, self.state, host, cpu, roots, extra))
+                    "retry_max = 2\ncpu_percent = %d\npaths = %s\n%s%s"
+                    % (base, self.state, host, cpu, roots, extra,
+                       # AddressSanitizer reserves terabytes of address space:
+                       # no RLIMIT_AS for the sanitized scanner process
+                       "scan_memory = 0\n" if os.environ.get("VIGIL_SANITIZED") else ""))
         # every tree has ordinary files
         for i in range(5):
             write(os.path.join(self.tree, "home/user/Documents/note%d.txt" % i),

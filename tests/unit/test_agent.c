@@ -222,7 +222,7 @@ static void test_codec(void **state)
 
 static void test_walk_symlinks_and_specials(void **state)
 {
-	char *top = tmpdir(), *outside = tmpdir(), *fifo;
+	char *top = tmpdir(), *outside = tmpdir(), *fifo, *target;
 	struct walk_stats st;
 	GPtrArray *f;
 
@@ -239,8 +239,9 @@ static void test_walk_symlinks_and_specials(void **state)
 	put(outside, "Downloads/x.txt", "x");
 	/* links to a folder and a file outside, a home that is a link */
 	link_to(top, "home/an/Downloads/escape", outside);
-	link_to(top, "home/an/Downloads/secret-link.txt",
-	        g_build_filename(outside, "secret.txt", NULL));
+	target = g_build_filename(outside, "secret.txt", NULL);
+	link_to(top, "home/an/Downloads/secret-link.txt", target);
+	g_free(target);
 	link_to(top, "home/mallory", outside);
 	fifo = g_build_filename(top, "home/an/Downloads/pipe", NULL);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
@@ -373,7 +374,9 @@ static void qfx_init(struct qfx *x)
 	put(x->top, "home/an/Documents.txt", "not in a root");
 	put(x->outside, "passwd", "root:x:0:0");
 	link_to(x->top, "home/an/Downloads/linkdir", x->outside);
-	link_to(x->top, "home/an/Downloads/link.exe", g_build_filename(x->outside, "passwd", NULL));
+	char *target = g_build_filename(x->outside, "passwd", NULL);
+	link_to(x->top, "home/an/Downloads/link.exe", target);
+	g_free(target);
 	root(&x->r, x->top, "/home/*/Downloads");
 }
 
