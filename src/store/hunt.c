@@ -98,16 +98,20 @@ static int hunt_tx(store_db *db, void *ctx, char **err)
 		COND("m.id IN (SELECT msg FROM attachments WHERE md5 = ?)", q->md5);
 	if (q->sha1)
 		COND("m.id IN (SELECT msg FROM attachments WHERE sha1 = ?)", q->sha1);
+	/* envelope or From: as one UNION of two index lookups: "x = ? OR id IN
+	 * (...)" made PostgreSQL scan every message (1 s at a million records) */
 	if (sender) {
-		g_string_append(w,
-		                " AND (m.env_from_lc = ? OR m.id IN (SELECT msg FROM header_addrs "
-		                "WHERE field = 'from' AND addr_lc = ?))");
+		g_string_append(
+		        w, " AND m.id IN (SELECT id FROM messages WHERE env_from_lc = ? UNION "
+		           "SELECT msg FROM header_addrs WHERE field = 'from' AND addr_lc = ?)");
 		p[np++] = store_text(sender);
 		p[np++] = store_text(sender);
 	}
 	if (sdom) {
-		g_string_append(w, " AND (m.env_from_domain = ? OR m.id IN (SELECT msg FROM "
-		                   "header_addrs WHERE field = 'from' AND domain = ?))");
+		g_string_append(w,
+		                " AND m.id IN (SELECT id FROM messages WHERE env_from_domain = ? "
+		                "UNION SELECT msg FROM header_addrs WHERE field = 'from' AND "
+		                "domain = ?)");
 		p[np++] = store_text(sdom);
 		p[np++] = store_text(sdom);
 	}

@@ -664,6 +664,65 @@ static void counts_by_verdict(void **state)
 	g_free(url);
 }
 
+static int64_t hunt_total(store *st, const struct store_hunt *q)
+{
+	struct store_hunt_result r;
+	char *err = NULL;
+	int64_t n;
+
+	assert_int_equal(store_hunt(st, q, &r, &err), STORE_OK);
+	n = r.total;
+	assert_int_equal((int64_t)r.n, n); /* small: one page holds them all */
+	store_hunt_result_free(&r);
+	return n;
+}
+
+/* A sender is found whether it was the envelope's or only the From:
+ * header's, and a message carrying it in both counts once. */
+static void hunt_by_sender_either_place(void **state)
+{
+	char *url = fresh_url("hunt");
+	store *st = open_ok(url);
+	const char *from_other[] = {"Someone <other@elsewhere.example>"};
+
+	(void)state;
+	for (unsigned i = 0; i < 6; i++) {
+		struct fixture f;
+
+		fx_init(&f, 0x77, i, 0);
+		if (i == 1 || i == 2)
+			f.m.hdr_from = from_other; /* envelope only */
+		if (i == 3 || i == 4)
+			f.m.env_from = "<bounce@elsewhere.example>"; /* From: only */
+		if (i == 5) {
+			f.m.env_from = "<bounce@elsewhere.example>";
+			f.m.hdr_from = from_other; /* neither */
+		}
+		put_ok(st, &f.m);
+		fx_free(&f);
+	}
+	assert_int_equal(hunt_total(st, &(struct store_hunt){.sender = "TCCB@bhxh-gov.example",
+	                                                     .drill = -1,
+	                                                     .limit = 100}),
+	                 5);
+	assert_int_equal(hunt_total(st, &(struct store_hunt){.sender_domain = "BHXH-gov.example",
+	                                                     .drill = -1,
+	                                                     .limit = 100}),
+	                 5);
+	assert_int_equal(hunt_total(st, &(struct store_hunt){.sender_domain = "elsewhere.example",
+	                                                     .drill = -1,
+	                                                     .limit = 100}),
+	                 5);
+	/* combined with another condition: only the envelope-only ones */
+	assert_int_equal(hunt_total(st, &(struct store_hunt){.sender = "tccb@bhxh-gov.example",
+	                                                     .sender_domain = "elsewhere.example",
+	                                                     .drill = -1,
+	                                                     .limit = 100}),
+	                 4);
+	store_close(st);
+	g_free(url);
+}
+
 #define THREADS 8
 #define PER_THREAD 150
 
@@ -1299,6 +1358,7 @@ int main(void)
 	        cmocka_unit_test(duplicate_uid_changes_nothing),
 	        cmocka_unit_test(invalid_records_refused),
 	        cmocka_unit_test(counts_by_verdict),
+	        cmocka_unit_test(hunt_by_sender_either_place),
 	        cmocka_unit_test(concurrent_puts_all_land),
 	        cmocka_unit_test(concurrent_duplicates_each_get_their_answer),
 	        cmocka_unit_test(json_round_trip_and_refusals),
