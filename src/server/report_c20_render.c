@@ -34,6 +34,65 @@
 #define RENDER_MAX_SECTIONS 64
 #define RENDER_MAX_ITEMS 256
 #define RENDER_MAX_COLS 8
+#define RENDER_MAX_BARS 40  /* labels of one chart */
+#define RENDER_MAX_SERIES 4 /* bars per label */
+
+/* A chart item: {"type": "chart", "caption", "unit", "labels": [..],
+ * "series": [{"name", "values": [number | null, ..]}]}: horizontal bars,
+ * one group per label, one bar per series, on a common scale from 0 to the
+ * largest value. A missing, negative or non-finite value is "not measured"
+ * (drawn as a dash, never as a zero bar). */
+struct chart {
+	size_t nl, ns;
+	double v[RENDER_MAX_BARS][RENDER_MAX_SERIES];
+	bool has[RENDER_MAX_BARS][RENDER_MAX_SERIES];
+	double max;
+};
+
+static const double SERIES_RGB[RENDER_MAX_SERIES][3] = {
+        {0.16, 0.38, 0.67}, {0.85, 0.45, 0.10}, {0.20, 0.60, 0.30}, {0.55, 0.35, 0.65}};
+static const char *const SERIES_HEX[RENDER_MAX_SERIES] = {"#2961ab", "#d9731a", "#33994d",
+                                                          "#8c59a6"};
+
+static void chart_read(const json_t *c, struct chart *ch)
+{
+	const json_t *series = json_object_get(c, "series");
+
+	memset(ch, 0, sizeof *ch);
+	ch->nl = json_array_size(json_object_get(c, "labels"));
+	ch->ns = json_array_size(series);
+	if (ch->nl > RENDER_MAX_BARS)
+		ch->nl = RENDER_MAX_BARS;
+	if (ch->ns > RENDER_MAX_SERIES)
+		ch->ns = RENDER_MAX_SERIES;
+	for (size_t s = 0; s < ch->ns; s++) {
+		const json_t *vals = json_object_get(json_array_get(series, s), "values");
+
+		for (size_t i = 0; i < ch->nl; i++) {
+			const json_t *v = json_array_get(vals, i);
+			double d = json_is_number(v) ? json_number_value(v) : -1;
+
+			if (d >= 0 && d < 1e15) {
+				ch->v[i][s] = d;
+				ch->has[i][s] = true;
+				if (d > ch->max)
+					ch->max = d;
+			}
+		}
+	}
+}
+
+/* "12.5 phút": a value as printed next to its bar */
+static char *chart_value(double v, const char *unit)
+{
+	char num[G_ASCII_DTOSTR_BUF_SIZE];
+
+	if (v == (double)(long long)v)
+		g_snprintf(num, sizeof num, "%lld", (long long)v);
+	else
+		g_ascii_formatd(num, sizeof num, "%.1f", v);
+	return g_strdup_printf("%s%s%s", num, unit[0] != 0 ? " " : "", unit);
+}
 
 /* a bounded, valid UTF-8 copy of a report string ("" for a non-string) */
 static char *rtext(const json_t *v)
@@ -411,6 +470,7 @@ static void pdf_table(struct pdf *p, const json_t *t)
 	}
 	for (size_t i = 0; i < n; i++)
 		w[i] = TEXT_W * w[i] / sum;
+	room(p, 60); /* no caption alone at the bottom of a page */
 	para(p, cap, 10, BOLD | ITALIC, PANGO_ALIGN_LEFT, 0, 2);
 	for (size_t i = 0; i < n; i++) {
 		char *l = rget(json_array_get(cols, i), "label");
@@ -454,6 +514,78 @@ static void pdf_table(struct pdf *p, const json_t *t)
 	p->y += 6;
 out:
 	g_free(cap);
+}
+
+static void pdf_chart(struct pdf *p, const json_t *c)
+{
+	struct chart ch;
+	char *cap = rget(c, "caption"), *unit = rget(c, "unit");
+	const double label_w = TEXT_W * 0.32, bar_x = M_LEFT + label_w + 4,
+	             bar_w = TEXT_W - label_w - 4 - 60, bar_h = 7;
+
+	chart_read(c, &ch);
+	if (ch.nl == 0 || ch.ns == 0)
+		goto out;
+	room(p, 60);
+	para(p, cap, 10, BOLD | ITALIC, PANGO_ALIGN_LEFT, 0, 2);
+	if (ch.ns > 1) { /* legend */
+		double x = M_LEFT;
+
+		for (size_t s = 0; s < ch.ns && !p->stopped; s++) {
+			char *name = rget(json_array_get(json_object_get(c, "series"), s), "name");
+			PangoLayout *l =
+			        lay(p, name, 8.5, NORMAL, TEXT_W / 4 - 14, PANGO_ALIGN_LEFT);
+
+			cairo_set_source_rgb(p->cr, SERIES_RGB[s][0], SERIES_RGB[s][1],
+			                     SERIES_RGB[s][2]);
+			cairo_rectangle(p->cr, x, p->y + 2, 8, 8);
+			cairo_fill(p->cr);
+			cairo_set_source_rgb(p->cr, 0, 0, 0);
+			show_at(p, l, x + 11, p->y);
+			x += TEXT_W / 4;
+			g_object_unref(l);
+			g_free(name);
+		}
+		p->y += 14;
+	}
+	for (size_t i = 0; i < ch.nl && !p->stopped; i++) {
+		char *label = rtext(json_array_get(json_object_get(c, "labels"), i));
+		PangoLayout *l = lay(p, label, 8.5, NORMAL, label_w, PANGO_ALIGN_RIGHT);
+		double h = MAX(lay_height(l), ch.ns * (bar_h + 1)) + 4;
+
+		if (room(p, h)) {
+			show_at(p, l, M_LEFT, p->y);
+			for (size_t s = 0; s < ch.ns; s++) {
+				double y = p->y + (double)s * (bar_h + 1), w;
+				char *t;
+				PangoLayout *vl;
+
+				if (!ch.has[i][s]) {
+					t = g_strdup("—");
+					w = 0;
+				} else {
+					t = chart_value(ch.v[i][s], unit);
+					w = ch.max > 0 ? bar_w * ch.v[i][s] / ch.max : 0;
+					cairo_set_source_rgb(p->cr, SERIES_RGB[s][0],
+					                     SERIES_RGB[s][1], SERIES_RGB[s][2]);
+					cairo_rectangle(p->cr, bar_x, y, MAX(w, 0.5), bar_h);
+					cairo_fill(p->cr);
+					cairo_set_source_rgb(p->cr, 0, 0, 0);
+				}
+				vl = lay(p, t, 7, NORMAL, 58, PANGO_ALIGN_LEFT);
+				show_at(p, vl, bar_x + w + 2, y - 1);
+				g_object_unref(vl);
+				g_free(t);
+			}
+			p->y += h;
+		}
+		g_object_unref(l);
+		g_free(label);
+	}
+	p->y += 8;
+out:
+	g_free(cap);
+	g_free(unit);
 }
 
 static void pdf_signature(struct pdf *p, const json_t *s)
@@ -534,6 +666,8 @@ static void pdf_body(struct pdf *p, const json_t *rep)
 				pdf_field(p, it);
 			} else if (strcmp(type, "table") == 0) {
 				pdf_table(p, it);
+			} else if (strcmp(type, "chart") == 0) {
+				pdf_chart(p, it);
 			} else if (strcmp(type, "text") == 0) {
 				char *x = rget(it, "text");
 				const char *st = json_string_value(json_object_get(it, "style"));
@@ -691,6 +825,78 @@ static void h_elem(struct html *h, const char *tag, const char *cls, const json_
 	g_free(close);
 }
 
+/* the chart as inline SVG: every number computed here, every string escaped */
+static void html_chart(struct html *h, const json_t *c)
+{
+	struct chart ch;
+	char *unit = rget(c, "unit"), *t;
+	const int label_w = 230, bar_x = 240, bar_w = 300, bar_h = 12, row_gap = 6;
+	int row_h, height, legend;
+
+	chart_read(c, &ch);
+	if (ch.nl == 0 || ch.ns == 0)
+		goto out;
+	row_h = (int)ch.ns * (bar_h + 2) + row_gap;
+	legend = ch.ns > 1 ? 20 : 0;
+	height = legend + (int)ch.nl * row_h;
+	h_raw(h, "<figure class=\"c20-chart\"><figcaption>");
+	h_esc_json(h, json_object_get(c, "caption"));
+	t = g_strdup_printf("</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	                    "viewBox=\"0 0 620 %d\" width=\"620\" height=\"%d\" role=\"img\" "
+	                    "aria-label=\"",
+	                    height, height);
+	h_raw(h, t);
+	g_free(t);
+	h_esc_json(h, json_object_get(c, "caption"));
+	h_raw(h, "\" font-family=\"sans-serif\" font-size=\"11\">\n");
+	for (size_t s = 0; ch.ns > 1 && s < ch.ns; s++) {
+		t = g_strdup_printf("<rect x=\"%zu\" y=\"4\" width=\"10\" height=\"10\" "
+		                    "fill=\"%s\"/><text x=\"%zu\" y=\"13\">",
+		                    s * 155, SERIES_HEX[s], s * 155 + 14);
+		h_raw(h, t);
+		g_free(t);
+		h_esc_json(h, json_object_get(json_array_get(json_object_get(c, "series"), s),
+		                              "name"));
+		h_raw(h, "</text>\n");
+	}
+	for (size_t i = 0; i < ch.nl; i++) {
+		int y0 = legend + (int)i * row_h;
+
+		t = g_strdup_printf("<text class=\"c20-bar-label\" x=\"%d\" y=\"%d\" "
+		                    "text-anchor=\"end\">",
+		                    label_w, y0 + bar_h - 2);
+		h_raw(h, t);
+		g_free(t);
+		h_esc_json(h, json_array_get(json_object_get(c, "labels"), i));
+		h_raw(h, "</text>\n");
+		for (size_t s = 0; s < ch.ns; s++) {
+			int y = y0 + (int)s * (bar_h + 2);
+			double w = ch.has[i][s] && ch.max > 0 ? bar_w * ch.v[i][s] / ch.max : 0;
+			char *v = ch.has[i][s] ? chart_value(ch.v[i][s], unit) : g_strdup("—");
+			char ws[G_ASCII_DTOSTR_BUF_SIZE];
+
+			g_ascii_formatd(ws, sizeof ws, "%.1f", w);
+			if (ch.has[i][s]) {
+				t = g_strdup_printf("<rect class=\"c20-bar\" x=\"%d\" y=\"%d\" "
+				                    "width=\"%s\" height=\"%d\" fill=\"%s\"/>",
+				                    bar_x, y, ws, bar_h, SERIES_HEX[s]);
+				h_raw(h, t);
+				g_free(t);
+			}
+			t = g_strdup_printf("<text x=\"%d\" y=\"%d\">", bar_x + (int)w + 4,
+			                    y + bar_h - 2);
+			h_raw(h, t);
+			g_free(t);
+			h_esc(h, v);
+			h_raw(h, "</text>\n");
+			g_free(v);
+		}
+	}
+	h_raw(h, "</svg></figure>\n");
+out:
+	g_free(unit);
+}
+
 static void html_table(struct html *h, const json_t *t)
 {
 	const json_t *cols = json_object_get(t, "columns"), *rows = json_object_get(t, "rows");
@@ -806,6 +1012,10 @@ static void html_body(struct html *h, const json_t *rep)
 			} else if (strcmp(type, "table") == 0) {
 				h_raw(h, "</dl>\n");
 				html_table(h, v);
+				h_raw(h, "<dl>\n");
+			} else if (strcmp(type, "chart") == 0) {
+				h_raw(h, "</dl>\n");
+				html_chart(h, v);
 				h_raw(h, "<dl>\n");
 			} else if (strcmp(type, "text") == 0) {
 				h_raw(h, "</dl>\n");

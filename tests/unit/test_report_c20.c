@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pdf_text.h"
 #include "server/report_c20.h"
 
 /* 2026-11-27T08:15:00Z = 27/11/2026 15:15 in Hà Nội */
@@ -612,27 +613,7 @@ static void test_html_escapes(void **state)
 /* the text of a PDF, as poppler's pdftotext reads it; NULL: skip */
 static char *pdf_text(const unsigned char *pdf, size_t len)
 {
-	char *path = NULL, *out = NULL, *err = NULL, *prog = g_find_program_in_path("pdftotext");
-	int fd, status = -1;
-	GError *e = NULL;
-
-	if (prog == NULL)
-		return NULL;
-	fd = g_file_open_tmp("c20-XXXXXX.pdf", &path, &e);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, pdf, len), (ssize_t)len);
-	close(fd);
-	char *argv[] = {prog, "-enc", "UTF-8", path, "-", NULL};
-	assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-	                         &e));
-	if (status != 0)
-		fprintf(stderr, "pdftotext: %s\n", err);
-	assert_int_equal(status, 0);
-	unlink(path);
-	g_free(path);
-	g_free(err);
-	g_free(prog);
-	return out;
+	return pdf_text_of(pdf, len, 0);
 }
 
 static size_t count(const char *hay, const char *needle)
