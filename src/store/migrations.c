@@ -458,6 +458,89 @@ static const struct migration migrations[] = {
          " id TEXT PRIMARY KEY);"
          /* membership: indicators by (type, value_lc) */
          "CREATE INDEX indicators_type_value ON indicators (type, value_lc);"},
+        {7, "drills: the team exercise (injects, planted simulants, their agent orders)",
+         /* a drill incident's round (incidents of real alerts: NULL) */
+         "ALTER TABLE incidents ADD COLUMN drill_round BIGINT;"
+         "CREATE INDEX incidents_drill_round ON incidents (drill_round);"
+         /* a round's team exercise, started once: the scenario as it was
+          * then (JSON), and how long one scenario minute lasts */
+         "CREATE TABLE drill_team ("
+         " round BIGINT PRIMARY KEY,"
+         " state TEXT NOT NULL CHECK (state IN ('running', 'ended', 'cleaned')),"
+         " scenario TEXT NOT NULL,"
+         " minute_ms BIGINT NOT NULL,"
+         " started_ms BIGINT NOT NULL,"
+         " started_by TEXT NOT NULL,"
+         " ended_ms BIGINT,"
+         " cleanup_ms BIGINT,"
+         " cleanup TEXT);"
+         /* per participating unit: its simulant (base64, the one planted
+          * on its endpoints and attached to its detections) and when its
+          * first detection arrived (where its measures start) */
+         "CREATE TABLE drill_team_units ("
+         " round BIGINT NOT NULL,"
+         " unit TEXT NOT NULL,"
+         " region TEXT,"
+         " token TEXT NOT NULL,"
+         " simulant TEXT NOT NULL,"
+         " sha256 TEXT NOT NULL,"
+         " size BIGINT NOT NULL,"
+         " recipients TEXT NOT NULL,"
+         " first_alert_ms BIGINT,"
+         " alerts INTEGER NOT NULL DEFAULT 0,"
+         " PRIMARY KEY (round, unit));"
+         /* the scenario's timeline; a scheduler fires what is due (state
+          * survives a restart) */
+         "CREATE TABLE drill_injects ("
+         " id @ID@,"
+         " round BIGINT NOT NULL,"
+         " seq INTEGER NOT NULL,"
+         " at_ms BIGINT NOT NULL,"
+         " kind TEXT NOT NULL CHECK (kind IN ('detection', 'second_report', 'plant',"
+         "  'message')),"
+         " payload TEXT NOT NULL,"
+         " state TEXT NOT NULL CHECK (state IN ('pending', 'fired', 'failed', 'cancelled')),"
+         " fired_ms BIGINT,"
+         " detail TEXT);"
+         "CREATE INDEX drill_injects_round ON drill_injects (round, seq);"
+         "CREATE INDEX drill_injects_due ON drill_injects (at_ms) WHERE state = 'pending';"
+         /* a simulant planted on one endpoint; found_ms: the first sweep of
+          * the round's incident that reported it */
+         "CREATE TABLE drill_plants ("
+         " id @ID@,"
+         " round BIGINT NOT NULL,"
+         " inject BIGINT,"
+         " host TEXT NOT NULL,"
+         " unit TEXT NOT NULL,"
+         " name TEXT NOT NULL,"
+         " path TEXT,"
+         " sha256 TEXT NOT NULL,"
+         " state TEXT NOT NULL CHECK (state IN ('ordered', 'planted', 'failed', 'removing',"
+         "  'removed', 'remove_failed')),"
+         " created_ms BIGINT NOT NULL,"
+         " planted_ms BIGINT,"
+         " found_ms BIGINT,"
+         " found_sweep BIGINT,"
+         " removed_ms BIGINT,"
+         " plant_order BIGINT,"
+         " unplant_order BIGINT,"
+         " detail TEXT,"
+         " UNIQUE (round, host, name));"
+         "CREATE INDEX drill_plants_round ON drill_plants (round, unit);"
+         /* orders to the agents (agent_orders takes quarantines only);
+          * state 0 waiting, 1 delivered, 2 done, 3 failed, as there */
+         "CREATE TABLE drill_orders ("
+         " id @ID@,"
+         " host TEXT NOT NULL,"
+         " round BIGINT NOT NULL,"
+         " plant BIGINT NOT NULL,"
+         " kind TEXT NOT NULL CHECK (kind IN ('plant', 'unplant')),"
+         " state SMALLINT NOT NULL DEFAULT 0,"
+         " created_ms BIGINT NOT NULL,"
+         " delivered_ms BIGINT,"
+         " done_ms BIGINT,"
+         " result TEXT);"
+         "CREATE INDEX drill_orders_open ON drill_orders (host) WHERE state < 2;"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
