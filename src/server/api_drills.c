@@ -20,6 +20,7 @@
  * Limits: 500 units, 50 controllers and 50 evaluators, 20 objectives of
  * at most 500 bytes, a theme of 300, rules of engagement of 4,000.
  */
+#include "drill_team.h"
 #include "drills.h"
 
 #include <glib.h>
@@ -1166,19 +1167,15 @@ void api_drill_rounds_action(struct http_req *rq, struct http_resp *rs)
 		return;
 	}
 	drills_kick();
+	drill_team_kick();
 	http_json(rs, 200, w.doc);
 }
 
 int drill_round_changed(store_db *db, const struct vsrv *srv, int64_t round, const char *state,
                         char **err)
 {
-	/* the team exercise (migration 7) adds its work here */
-	(void)db;
-	(void)srv;
-	(void)round;
-	(void)state;
-	(void)err;
-	return STORE_OK;
+	/* the team exercise (drill_team.c, migration 7) */
+	return drill_team_round_changed(db, srv, round, state, err);
 }
 
 /* ---- programmes ---- */

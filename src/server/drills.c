@@ -31,6 +31,11 @@ bool drills_ready(void)
 	return D.ready;
 }
 
+const uint8_t *drills_key(void)
+{
+	return D.ready ? D.key : NULL;
+}
+
 void drills_kick(void)
 {
 }

@@ -74,6 +74,8 @@ void drills_stop(void);
 void drills_kick(void);
 /* whether the key is loaded (a round cannot start without it) */
 bool drills_ready(void);
+/* the key (32 bytes, read-only after the start), or NULL without one */
+const uint8_t *drills_key(void);
 
 /*
  * Targets of a round that starts: the staff of its units (all, or `sample`

@@ -27,6 +27,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "blocks.h"
+#include "drill_team.h"
 #include "drills.h"
 #include "feeder.h"
 #include "milter/log.h"
@@ -108,6 +109,11 @@ const struct http_route api_routes[] = {
         {"GET", "/api/v1/drills/rounds/:id", api_drill_rounds_get},
         {"PATCH", "/api/v1/drills/rounds/:id", api_drill_rounds_update},
         {"POST", "/api/v1/drills/rounds/:id/:action", api_drill_rounds_action},
+        /* the team exercise (api_drill_team.c) */
+        {"GET", "/api/v1/drills/rounds/:id/team", api_drill_team_get},
+        {"PUT", "/api/v1/drills/rounds/:id/team", api_drill_team_put},
+        {"GET", "/api/v1/drills/rounds/:id/team/score", api_drill_team_score},
+        {"POST", "/api/v1/drills/rounds/:id/team/cleanup", api_drill_team_cleanup},
         {NULL, NULL, NULL},
 };
 
@@ -468,6 +474,19 @@ int main(int argc, char **argv)
 	}
 	if (drills_start(&srv, c.kf, c.drill_key) != 0)
 		goto out;
+	{
+		/* the scenario files of the team exercise ([drills] scenarios) */
+		char *dir = g_key_file_get_string(c.kf, "drills", "scenarios", NULL);
+
+		drill_team_set_scenarios(dir && *g_strstrip(dir)
+		                                 ? dir
+		                                 : VIGIL_INSTALL_DATADIR "/rules/scenarios");
+		g_free(dir);
+	}
+	if (drill_team_start(&srv) != 0) {
+		vlog_error("vigild", "cannot start the drills' scheduler thread");
+		goto out;
+	}
 	if (agents_start(&srv) != 0) {
 		vlog_error("vigild", "cannot start the agents' thread");
 		goto out;
@@ -486,6 +505,7 @@ out:
 	blockhub_stop(srv.hub);
 	http_stop(h);
 	agents_stop(); /* after the last check-in: its time is written */
+	drill_team_stop();
 	drills_stop();
 	blockhub_free(srv.hub);
 	store_close(srv.st);
