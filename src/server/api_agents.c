@@ -965,11 +965,14 @@ void api_agents_checkin(struct http_req *rq, struct http_resp *rs)
 		json_decref(w.orders);
 	} else {
 		for (guint i = 0; i < w.new_jobs->len; i++)
-			delivered(g_array_index(w.new_jobs, int64_t, i), 0, a.id, a.host, now, false);
+			delivered(g_array_index(w.new_jobs, int64_t, i), 0, a.id, a.host, now,
+			          false);
 		for (guint i = 0; i < w.new_orders->len; i++)
-			delivered(0, g_array_index(w.new_orders, int64_t, i), a.id, a.host, now, false);
+			delivered(0, g_array_index(w.new_orders, int64_t, i), a.id, a.host, now,
+			          false);
 		for (guint i = 0; i < w.new_drill->len; i++)
-			delivered(0, g_array_index(w.new_drill, int64_t, i), a.id, a.host, now, true);
+			delivered(0, g_array_index(w.new_drill, int64_t, i), a.id, a.host, now,
+			          true);
 		http_json(rs, 200, json_pack("{s:o,s:o}", "jobs", w.jobs, "orders", w.orders));
 	}
 	g_array_free(w.new_jobs, TRUE);

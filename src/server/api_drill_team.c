@@ -68,8 +68,10 @@ static bool plan_reader(const struct caller *c, json_t *doc)
 		json_t *v;
 		size_t i;
 
-		json_array_foreach(json_object_get(doc, lists[k]), i, v) if (
-		        json_is_string(v) && strcmp(json_string_value(v), c->username) == 0) return true;
+		json_array_foreach(json_object_get(doc, lists[k]), i,
+		                   v) if (json_is_string(v) &&
+		                          strcmp(json_string_value(v), c->username) ==
+		                                  0) return true;
 	}
 	return false;
 }
@@ -84,23 +86,23 @@ struct view {
 	bool plan;
 };
 
-static const char *const team_cols[] = {"state",      "settings", "scenario",   "minute_ms",
-                                        "started_ms", "ended_ms", "cleanup_ms", "cleanup",
-                                        NULL};
-static const char *const inject_cols[] = {"id",      "seq",      "at_ms", "kind",
-                                          "payload", "state",    "fired_ms", "detail", NULL};
-static const char *const plant_cols[] = {"id",         "host",        "unit",      "name",
-                                         "path",       "sha256",      "state",     "planted_ms",
-                                         "found_ms",   "removed_ms",  "detail",    NULL};
-static const char *const unit_cols[] = {"unit", "region", "sha256", "first_alert_ms", "alerts",
-                                        NULL};
+static const char *const team_cols[] = {"state",      "settings",   "scenario",
+                                        "minute_ms",  "started_ms", "ended_ms",
+                                        "cleanup_ms", "cleanup",    NULL};
+static const char *const inject_cols[] = {"id",    "seq",      "at_ms",  "kind", "payload",
+                                          "state", "fired_ms", "detail", NULL};
+static const char *const plant_cols[] = {"id",       "host",       "unit",   "name",
+                                         "path",     "sha256",     "state",  "planted_ms",
+                                         "found_ms", "removed_ms", "detail", NULL};
+static const char *const unit_cols[] = {"unit",           "region", "sha256",
+                                        "first_alert_ms", "alerts", NULL};
 static const char *const inc_cols[] = {"id", "ref", "title", "status", NULL};
 
 /* JSON text members parsed; *_ms members become times */
 static void tidy(json_t *o)
 {
-	static const char *const js[] = {"settings", "scenario", "payload", "detail", "cleanup",
-	                                 NULL};
+	static const char *const js[] = {"settings", "scenario", "payload",
+	                                 "detail",   "cleanup",  NULL};
 	const char *k;
 	json_t *v, *add = json_object();
 	void *tmp;
@@ -120,8 +122,9 @@ static void tidy(json_t *o)
 			char name[64];
 
 			g_snprintf(name, sizeof name, "%.*s_at", (int)(n - 3), k);
-			json_object_set_new(add, name, json_is_integer(v) ? json_time(json_integer_value(v))
-			                                                   : json_null());
+			json_object_set_new(add, name,
+			                    json_is_integer(v) ? json_time(json_integer_value(v))
+			                                       : json_null());
 			json_object_del(o, k);
 		}
 	}
@@ -158,19 +161,21 @@ static int view_tx(store_db *db, void *ctx, char **err)
 	               &id, 1, rows_json, &team, err);
 	/* the teams see what happened, never what is still to come */
 	if (rc == STORE_OK)
-		rc = store_sql(db,
-		               v->plan ? "SELECT id, seq, at_ms, kind, payload, state, fired_ms, detail "
-		                         "FROM drill_injects WHERE round = ? ORDER BY seq"
-		                       : "SELECT id, seq, fired_ms, kind, payload, state, fired_ms, "
-		                         "NULL FROM drill_injects WHERE round = ? AND state = 'fired' "
-		                         "ORDER BY seq",
-		               &id, 1, rows_json, &inj, err);
+		rc = store_sql(
+		        db,
+		        v->plan ? "SELECT id, seq, at_ms, kind, payload, state, fired_ms, detail "
+		                  "FROM drill_injects WHERE round = ? ORDER BY seq"
+		                : "SELECT id, seq, fired_ms, kind, payload, state, fired_ms, "
+		                  "NULL FROM drill_injects WHERE round = ? AND state = 'fired' "
+		                  "ORDER BY seq",
+		        &id, 1, rows_json, &inj, err);
 	if (rc == STORE_OK && v->plan)
-		rc = store_sql(db,
-		               "SELECT id, host, unit, name, path, sha256, state, planted_ms, found_ms, "
-		               "removed_ms, detail FROM drill_plants WHERE round = ? ORDER BY unit, "
-		               "host",
-		               &id, 1, rows_json, &pl, err);
+		rc = store_sql(
+		        db,
+		        "SELECT id, host, unit, name, path, sha256, state, planted_ms, found_ms, "
+		        "removed_ms, detail FROM drill_plants WHERE round = ? ORDER BY unit, "
+		        "host",
+		        &id, 1, rows_json, &pl, err);
 	if (rc == STORE_OK && v->plan)
 		rc = store_sql(db,
 		               "SELECT unit, region, sha256, first_alert_ms, alerts FROM "
@@ -210,7 +215,8 @@ static int view_tx(store_db *db, void *ctx, char **err)
 		if (!v->plan)
 			json_array_foreach(inj.arr, i, x)
 			{
-				json_t *text = json_object_get(json_object_get(x, "payload"), "text");
+				json_t *text =
+				        json_object_get(json_object_get(x, "payload"), "text");
 
 				if (text != NULL)
 					json_object_set(x, "text", text);
@@ -287,8 +293,8 @@ static bool in_list(json_t *arr, const char *s)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-	        return true;
+	json_array_foreach(arr, i, v) if (json_is_string(v) &&
+	                                  strcmp(json_string_value(v), s) == 0) return true;
 	return false;
 }
 
@@ -296,7 +302,8 @@ static bool in_list(json_t *arr, const char *s)
 static bool settings_ok(struct put *p, json_t *doc)
 {
 	json_t *b = p->settings, *units = json_object_get(doc, "units"), *v, *h;
-	json_t *ms = json_object_get(b, "minute_seconds"), *per = json_object_get(b, "plants_per_unit");
+	json_t *ms = json_object_get(b, "minute_seconds"),
+	       *per = json_object_get(b, "plants_per_unit");
 	json_t *plants = json_object_get(b, "plants"), *first = json_object_get(b, "first_units");
 	const char *k;
 	size_t i;
@@ -307,10 +314,10 @@ static bool settings_ok(struct put *p, json_t *doc)
 	         "round";
 	json_object_foreach(b, k, v) if (strcmp(k, "minute_seconds") != 0 &&
 	                                 strcmp(k, "plants_per_unit") != 0 &&
-	                                 strcmp(k, "plants") != 0 && strcmp(k, "first_units") != 0)
-	        return false;
-	if (ms != NULL && (!json_is_integer(ms) || json_integer_value(ms) < 1 ||
-	                   json_integer_value(ms) > 60))
+	                                 strcmp(k, "plants") != 0 &&
+	                                 strcmp(k, "first_units") != 0) return false;
+	if (ms != NULL &&
+	    (!json_is_integer(ms) || json_integer_value(ms) < 1 || json_integer_value(ms) > 60))
 		return false;
 	if (per != NULL && (!json_is_integer(per) || json_integer_value(per) < 0 ||
 	                    json_integer_value(per) > TEAM_MAX_PLANTS_PER_UNIT))
@@ -323,14 +330,16 @@ static bool settings_ok(struct put *p, json_t *doc)
 			if (!in_list(units, k) || !json_is_array(v) ||
 			    json_array_size(v) > MAX_SETTING_HOSTS)
 				return false;
-			json_array_foreach(v, i, h) if (!host_ok(json_string_value(h))) return false;
+			json_array_foreach(v, i,
+			                   h) if (!host_ok(json_string_value(h))) return false;
 		}
 	}
 	if (first != NULL) {
 		if (!json_is_array(first) || json_array_size(first) > TEAM_MAX_UNITS)
 			return false;
-		json_array_foreach(first, i, h) if (!json_is_string(h) ||
-		                                    !in_list(units, json_string_value(h))) return false;
+		json_array_foreach(first, i,
+		                   h) if (!json_is_string(h) ||
+		                          !in_list(units, json_string_value(h))) return false;
 	}
 	p->bad = NULL;
 	return true;
@@ -361,11 +370,11 @@ static int put_tx(store_db *db, void *ctx, char **err)
 	if (p->bad != NULL)
 		return STORE_EINVAL;
 	text = json_dumps(p->settings, JSON_COMPACT | JSON_SORT_KEYS);
-	rc = store_sql(db,
-	               "INSERT INTO drill_team (round, state, settings) VALUES (?, 'planned', ?) ON "
-	               "CONFLICT (round) DO UPDATE SET settings = excluded.settings",
-	               (struct store_val[]){store_int(p->id), store_text(text)}, 2, NULL, NULL,
-	               err);
+	rc = store_sql(
+	        db,
+	        "INSERT INTO drill_team (round, state, settings) VALUES (?, 'planned', ?) ON "
+	        "CONFLICT (round) DO UPDATE SET settings = excluded.settings",
+	        (struct store_val[]){store_int(p->id), store_text(text)}, 2, NULL, NULL, err);
 	free(text);
 	g_snprintf(obj, sizeof obj, "drill_round:%lld", (long long)p->id);
 	if (rc == STORE_OK)
@@ -399,8 +408,9 @@ void api_drill_team_put(struct http_req *rq, struct http_resp *rs)
 	} else if (rc != STORE_OK) {
 		store_unavailable(rs, rc, err);
 	} else {
-		http_json(rs, 200,
-		          json_pack("{s:I,s:O}", "round", (json_int_t)p.id, "settings", p.settings));
+		http_json(
+		        rs, 200,
+		        json_pack("{s:I,s:O}", "round", (json_int_t)p.id, "settings", p.settings));
 	}
 	json_decref(p.settings);
 }
@@ -485,7 +495,7 @@ struct score {
 	json_t *doc;
 	bool plan, found_team;
 	char state[16];
-	GArray *units; /* struct unit_score */
+	GArray *units;   /* struct unit_score */
 	json_t *reports; /* incident_reports rows */
 };
 
@@ -570,33 +580,37 @@ static int unit_measures(store_db *db, struct score *s, struct unit_score *u, ch
 	               (struct store_val[]){r, un, store_int(since), store_int(s->cutoff)}, 4,
 	               store_row_int, &u->first_action, err);
 	if (rc == STORE_OK)
-		rc = store_sql(db,
-		               "SELECT min(e.at_ms) FROM events e JOIN incidents i ON i.id = "
-		               "e.incident JOIN users u ON u.username = e.actor WHERE i.drill_round = "
-		               "? AND u.unit = ? AND e.kind = 'status' AND e.at_ms >= ? AND e.at_ms "
-		               "<= ?",
-		               (struct store_val[]){r, un, store_int(since), store_int(s->cutoff)},
-		               4, store_row_int, &u->first_status, err);
+		rc = store_sql(
+		        db,
+		        "SELECT min(e.at_ms) FROM events e JOIN incidents i ON i.id = "
+		        "e.incident JOIN users u ON u.username = e.actor WHERE i.drill_round = "
+		        "? AND u.unit = ? AND e.kind = 'status' AND e.at_ms >= ? AND e.at_ms "
+		        "<= ?",
+		        (struct store_val[]){r, un, store_int(since), store_int(s->cutoff)}, 4,
+		        store_row_int, &u->first_status, err);
 	/* the IT Centre: central analysts */
 	if (rc == STORE_OK)
-		rc = store_sql(db,
-		               "SELECT min(e.at_ms) FROM events e JOIN incidents i ON i.id = "
-		               "e.incident JOIN users u ON u.username = e.actor WHERE i.drill_round = "
-		               "? AND u.role = 'central_analyst' AND e.at_ms >= ? AND e.at_ms <= ?",
-		               (struct store_val[]){r, store_int(since), store_int(s->cutoff)}, 3,
-		               store_row_int, &u->it_centre, err);
+		rc = store_sql(
+		        db,
+		        "SELECT min(e.at_ms) FROM events e JOIN incidents i ON i.id = "
+		        "e.incident JOIN users u ON u.username = e.actor WHERE i.drill_round = "
+		        "? AND u.role = 'central_analyst' AND e.at_ms >= ? AND e.at_ms <= ?",
+		        (struct store_val[]){r, store_int(since), store_int(s->cutoff)}, 3,
+		        store_row_int, &u->it_centre, err);
 	/* the drill mail its staff got, and what claw-back took back in time */
 	if (rc == STORE_OK)
-		rc = store_sql(db,
-		               "SELECT count(*) FROM drill_targets WHERE round = ? AND unit = ? AND "
-		               "state = 'sent'",
-		               (struct store_val[]){r, un}, 2, store_row_int, &u->copies, err);
+		rc = store_sql(
+		        db,
+		        "SELECT count(*) FROM drill_targets WHERE round = ? AND unit = ? AND "
+		        "state = 'sent'",
+		        (struct store_val[]){r, un}, 2, store_row_int, &u->copies, err);
 	if (rc == STORE_OK)
 		rc = store_sql(
 		        db,
 		        "SELECT count(DISTINCT t.id), max(c.updated_ms) FROM drill_targets t JOIN "
 		        "copies c ON lower(c.rcpt) = lower(t.mailbox) JOIN incidents i ON i.id = "
-		        "c.incident AND i.drill_round = t.round WHERE t.round = ? AND t.unit = ? AND t.state = 'sent' AND c.state IN "
+		        "c.incident AND i.drill_round = t.round WHERE t.round = ? AND t.unit = ? "
+		        "AND t.state = 'sent' AND c.state IN "
 		        "('pulled', 'not_found') AND c.updated_ms <= ?",
 		        (struct store_val[]){r, un, store_int(s->cutoff)}, 3, two_row, two, err);
 	u->pulled = two[0];
@@ -606,9 +620,12 @@ static int unit_measures(store_db *db, struct score *s, struct unit_score *u, ch
 		rc = store_sql(
 		        db,
 		        "SELECT p.host, COALESCE(p.found_ms, (SELECT min(t.reported_ms) FROM "
-		        "sweep_hits h JOIN sweep_targets t ON t.sweep = h.sweep AND t.host = h.host "
-		        "JOIN sweeps w ON w.id = h.sweep JOIN incidents i ON i.id = w.incident WHERE "
-		        "i.drill_round = p.round AND h.host = p.host AND (h.path = p.path OR h.sha256 "
+		        "sweep_hits h JOIN sweep_targets t ON t.sweep = h.sweep AND t.host = "
+		        "h.host "
+		        "JOIN sweeps w ON w.id = h.sweep JOIN incidents i ON i.id = w.incident "
+		        "WHERE "
+		        "i.drill_round = p.round AND h.host = p.host AND (h.path = p.path OR "
+		        "h.sha256 "
 		        "= p.sha256) AND t.reported_ms >= p.planted_ms)) FROM drill_plants p WHERE "
 		        "p.round = ? AND p.unit = ? AND p.planted_ms IS NOT NULL ORDER BY p.host",
 		        (struct store_val[]){r, un}, 2, plant_row, &pa, err);
@@ -629,8 +646,8 @@ static int score_tx(store_db *db, void *ctx, char **err)
 	s->plan = plan_reader(s->c, s->doc);
 	if (!s->plan)
 		return STORE_OK;
-	rc = store_sql(db, "SELECT state, started_ms, ended_ms FROM drill_team WHERE round = ?", &id,
-	               1, head_row, s, err);
+	rc = store_sql(db, "SELECT state, started_ms, ended_ms FROM drill_team WHERE round = ?",
+	               &id, 1, head_row, s, err);
 	if (rc == STORE_OK)
 		rc = store_sql(db,
 		               "SELECT unit, region, first_alert_ms, alerts FROM drill_team_units "
@@ -667,8 +684,9 @@ static json_t *report_state(struct score *s, json_t *inc_doc, report_c20_kind ki
 	json_t *row = NULL, *v, *o;
 	size_t i;
 
-	json_array_foreach(s->reports, i, v) if (strcmp(json_string_value(json_object_get(v, "kind")) ?: "",
-	                                                name) == 0) row = v;
+	json_array_foreach(s->reports, i,
+	                   v) if (strcmp(json_string_value(json_object_get(v, "kind")) ?: "",
+	                                 name) == 0) row = v;
 	if (inc_doc == NULL)
 		return json_pack("{s:s}", "state", "no_incident");
 	report_c20_deadline(inc_doc, kind, s->now / 1000, &d);
@@ -676,8 +694,7 @@ static json_t *report_state(struct score *s, json_t *inc_doc, report_c20_kind ki
 	              d.has_due ? json_time(d.due * 1000) : json_null(), "filed_at",
 	              row ? json_time(json_integer_value(json_object_get(row, "filed_ms")))
 	                  : json_null());
-	json_object_set_new(o, "on_time",
-	                    row != NULL ? json_boolean(!d.filed_late) : json_false());
+	json_object_set_new(o, "on_time", row != NULL ? json_boolean(!d.filed_late) : json_false());
 	json_object_set_new(o, "filed_by_unit",
 	                    json_boolean(row != NULL && unit != NULL &&
 	                                 g_strcmp0(json_string_value(json_object_get(row, "unit")),
@@ -730,31 +747,32 @@ void api_drill_team_score(struct http_req *rq, struct http_resp *rs)
 
 		if (contained && contained_at < u->first_alert)
 			contained_at = u->first_alert; /* nothing to do after the alert */
-		o = json_pack(
-		        "{s:s,s:s?,s:o,s:I,s:o,s:o,s:o,s:o,s:b,s:o,s:o}", "unit", u->unit, "region",
-		        u->region[0] ? u->region : NULL, "first_alert_at", json_time(u->first_alert),
-		        "alerts", (json_int_t)u->alerts, "first_action_at", json_time(u->first_action),
-		        "time_to_detect_ms", span(u->first_alert, u->first_action),
-		        "time_to_triage_ms", span(u->first_alert, u->first_status),
-		        "time_to_contain_ms",
-		        contained ? span(u->first_alert, contained_at) : json_null(), "contained",
-		        contained, "contained_at", contained ? json_time(contained_at) : json_null(),
-		        "copies",
-		        json_pack("{s:I,s:I,s:I}", "total", (json_int_t)u->copies, "pulled",
-		                  (json_int_t)u->pulled, "left", (json_int_t)(u->copies - u->pulled)));
+		o = json_pack("{s:s,s:s?,s:o,s:I,s:o,s:o,s:o,s:o,s:b,s:o,s:o}", "unit", u->unit,
+		              "region", u->region[0] ? u->region : NULL, "first_alert_at",
+		              json_time(u->first_alert), "alerts", (json_int_t)u->alerts,
+		              "first_action_at", json_time(u->first_action), "time_to_detect_ms",
+		              span(u->first_alert, u->first_action), "time_to_triage_ms",
+		              span(u->first_alert, u->first_status), "time_to_contain_ms",
+		              contained ? span(u->first_alert, contained_at) : json_null(),
+		              "contained", contained, "contained_at",
+		              contained ? json_time(contained_at) : json_null(), "copies",
+		              json_pack("{s:I,s:I,s:I}", "total", (json_int_t)u->copies, "pulled",
+		                        (json_int_t)u->pulled, "left",
+		                        (json_int_t)(u->copies - u->pulled)));
 		json_object_set_new(o, "plants",
-		                    json_pack("{s:I,s:I,s:O}", "total", (json_int_t)u->plants, "found",
-		                              (json_int_t)u->found, "missed", u->missed));
+		                    json_pack("{s:I,s:I,s:O}", "total", (json_int_t)u->plants,
+		                              "found", (json_int_t)u->found, "missed", u->missed));
 		json_object_set_new(
 		        o, "completeness",
 		        json_pack("{s:f,s:f}", "copies",
 		                  u->copies ? (double)u->pulled / (double)u->copies : 1.0, "plants",
 		                  u->plants ? (double)u->found / (double)u->plants : 1.0));
-		json_object_set_new(o, "reports",
-		                    json_pack("{s:o,s:o}", "notification",
-		                              report_state(&s, inc_doc, REPORT_C20_NOTIFICATION, u->unit),
-		                              "initial",
-		                              report_state(&s, inc_doc, REPORT_C20_INITIAL, u->unit)));
+		json_object_set_new(
+		        o, "reports",
+		        json_pack("{s:o,s:o}", "notification",
+		                  report_state(&s, inc_doc, REPORT_C20_NOTIFICATION, u->unit),
+		                  "initial",
+		                  report_state(&s, inc_doc, REPORT_C20_INITIAL, u->unit)));
 		json_object_set_new(o, "coordination",
 		                    json_pack("{s:b,s:o,s:o}", "it_centre", u->it_centre > 0,
 		                              "first_at", json_time(u->it_centre), "after_ms",

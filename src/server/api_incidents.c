@@ -337,10 +337,14 @@ static int open_incident(store_db *db, struct alert *a, char **err)
 	char *tmp = g_strconcat("pending-", m->uid, NULL);
 	char *ref = a->ref;
 	int64_t now = now_ms();
-	struct store_val p[] = {store_text(tmp),           store_text(title),
-	                        store_text(a->severity),   store_text("TLP:AMBER"),
-	                        store_int(m->drill),       store_int(now),
-	                        store_int(m->received_ms), store_int(now),
+	struct store_val p[] = {store_text(tmp),
+	                        store_text(title),
+	                        store_text(a->severity),
+	                        store_text("TLP:AMBER"),
+	                        store_int(m->drill),
+	                        store_int(now),
+	                        store_int(m->received_ms),
+	                        store_int(now),
 	                        a->drill_round ? store_int(a->drill_round) : store_text(NULL)};
 	int rc = store_sql(
 	        db,
@@ -467,12 +471,13 @@ static int alert_store(store_db *db, void *ctx, char **err)
 		if (rc != STORE_OK)
 			return rc;
 	} else if (a->incident != 0 && a->drill_round != 0) {
-		rc = store_sql(db,
-		               "UPDATE incidents SET drill_round = ?, title = CASE WHEN title LIKE "
-		               "'DIỄN TẬP%' THEN title ELSE 'DIỄN TẬP / EXERCISE — ' || title END "
-		               "WHERE id = ? AND drill_round IS NULL",
-		               (struct store_val[]){store_int(a->drill_round), store_int(a->incident)},
-		               2, NULL, NULL, err);
+		rc = store_sql(
+		        db,
+		        "UPDATE incidents SET drill_round = ?, title = CASE WHEN title LIKE "
+		        "'DIỄN TẬP%' THEN title ELSE 'DIỄN TẬP / EXERCISE — ' || title END "
+		        "WHERE id = ? AND drill_round IS NULL",
+		        (struct store_val[]){store_int(a->drill_round), store_int(a->incident)}, 2,
+		        NULL, NULL, err);
 		if (rc != STORE_OK)
 			return rc;
 	}

@@ -106,8 +106,8 @@ static int str_row(void *ctx, const struct store_val *c, int nc)
 
 /* ---- notifications to the participants ---- */
 
-int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char *vi,
-                      const char *en, char **err)
+int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char *vi, const char *en,
+                      char **err)
 {
 	struct store_val p[] = {store_int(store_now_ms()),
 	                        incident ? store_int(incident) : store_text(NULL),
@@ -117,14 +117,14 @@ int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char 
 	                        store_int(round)};
 
 	/* users of the round's units, and its controllers and evaluators */
-	return store_sql(db,
-	                 "INSERT INTO notifications (user_id, at_ms, incident, text) SELECT u.id, ?, "
-	                 "?, CASE WHEN u.lang = 'en' THEN ? ELSE ? END FROM users u WHERE "
-	                 "u.disabled = 0 AND (u.unit IN (SELECT unit FROM drill_round_units WHERE "
-	                 "round = ?) OR u.id IN (SELECT user_id FROM drill_round_people WHERE "
-	                 "round = ?))",
-	                 (struct store_val[]){p[0], p[1], p[3], p[2], p[4], p[5]}, 6, NULL, NULL,
-	                 err);
+	return store_sql(
+	        db,
+	        "INSERT INTO notifications (user_id, at_ms, incident, text) SELECT u.id, ?, "
+	        "?, CASE WHEN u.lang = 'en' THEN ? ELSE ? END FROM users u WHERE "
+	        "u.disabled = 0 AND (u.unit IN (SELECT unit FROM drill_round_units WHERE "
+	        "round = ?) OR u.id IN (SELECT user_id FROM drill_round_people WHERE "
+	        "round = ?))",
+	        (struct store_val[]){p[0], p[1], p[3], p[2], p[4], p[5]}, 6, NULL, NULL, err);
 }
 
 /* ---- start ---- */
@@ -176,8 +176,9 @@ static drill_scenario *scenario_load(const char *id, char **why)
 
 	if (id == NULL || scenarios_dir == NULL || strchr(id, '/') != NULL || id[0] == '.' ||
 	    strlen(id) > 100) {
-		*why = g_strdup_printf("the round's scenario cannot be found (scenarios folder: %s)",
-		                       scenarios_dir ? scenarios_dir : "not configured");
+		*why = g_strdup_printf(
+		        "the round's scenario cannot be found (scenarios folder: %s)",
+		        scenarios_dir ? scenarios_dir : "not configured");
 		return NULL;
 	}
 	path = g_strdup_printf("%s/%s.json", scenarios_dir, id);
@@ -194,12 +195,12 @@ static json_t *scenario_json(const drill_scenario *sc)
 	json_t *inj = json_array(), *exp = json_array();
 
 	for (size_t i = 0; i < sc->n_injects; i++)
-		json_array_append_new(
-		        inj, json_pack("{s:i,s:s,s:{s:s?,s:s?},s:i}", "after_min",
-		                       sc->injects[i].after_min, "kind",
-		                       drill_inject_kind_name(sc->injects[i].kind), "text", "vi",
-		                       sc->injects[i].text.vi, "en", sc->injects[i].text.en, "count",
-		                       sc->injects[i].count));
+		json_array_append_new(inj, json_pack("{s:i,s:s,s:{s:s?,s:s?},s:i}", "after_min",
+		                                     sc->injects[i].after_min, "kind",
+		                                     drill_inject_kind_name(sc->injects[i].kind),
+		                                     "text", "vi", sc->injects[i].text.vi, "en",
+		                                     sc->injects[i].text.en, "count",
+		                                     sc->injects[i].count));
 	for (size_t i = 0; i < sc->n_expected; i++)
 		json_array_append_new(exp, json_string(sc->expected[i]));
 	return json_pack("{s:s,s:{s:s?,s:s?},s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", sc->id,
@@ -218,8 +219,8 @@ static int choose_hosts(store_db *db, int64_t round, const char *unit, json_t *g
 	size_t i;
 
 	if (json_is_array(given)) {
-		json_array_foreach(given, i, h) if (json_is_string(h) && hosts->len <
-		                                                                 TEAM_MAX_PLANTS_PER_UNIT)
+		json_array_foreach(given, i, h) if (json_is_string(h) &&
+		                                    hosts->len < TEAM_MAX_PLANTS_PER_UNIT)
 		        g_ptr_array_add(hosts, g_strdup(json_string_value(h)));
 		return STORE_OK;
 	}
@@ -236,19 +237,19 @@ static int choose_hosts(store_db *db, int64_t round, const char *unit, json_t *g
 
 /* a plant and its order (the agent gets it at its next check-in) */
 static int order_plant(store_db *db, int64_t round, int64_t inject, const char *unit,
-                       const char *host, const char *name, const char *sha, int64_t now,
-                       char **err)
+                       const char *host, const char *name, const char *sha, int64_t now, char **err)
 {
 	int64_t plant = 0, order = 0;
 	struct store_val p[] = {store_int(round), inject ? store_int(inject) : store_text(NULL),
 	                        store_text(host), store_text(unit),
 	                        store_text(name), store_text(sha),
 	                        store_int(now)};
-	int rc = store_sql(db,
-	                   "INSERT INTO drill_plants (round, inject, host, unit, name, sha256, state, "
-	                   "created_ms) VALUES (?, ?, ?, ?, ?, ?, 'ordered', ?) ON CONFLICT DO "
-	                   "NOTHING RETURNING id",
-	                   p, 7, store_row_int, &plant, err);
+	int rc = store_sql(
+	        db,
+	        "INSERT INTO drill_plants (round, inject, host, unit, name, sha256, state, "
+	        "created_ms) VALUES (?, ?, ?, ?, ?, ?, 'ordered', ?) ON CONFLICT DO "
+	        "NOTHING RETURNING id",
+	        p, 7, store_row_int, &plant, err);
 
 	if (rc != STORE_OK || plant == 0)
 		return rc; /* already planted there in this round */
@@ -313,15 +314,15 @@ static int unit_setup(store_db *db, struct start *s, const char *unit, const uin
 		b64 = g_base64_encode(bytes, len);
 	}
 	rjson = json_dumps(list, JSON_COMPACT);
-	rc = store_sql(db,
-	               "INSERT INTO drill_team_units (round, unit, region, token, simulant, sha256, "
-	               "size, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	               (struct store_val[]){store_int(s->round), store_text(unit),
-	                                    store_text(orgmap_region(s->srv->org, unit)),
-	                                    store_text(token), store_text(b64 ? b64 : ""),
-	                                    store_text(sha), store_int((int64_t)len),
-	                                    store_text(rjson)},
-	               8, NULL, NULL, err);
+	rc = store_sql(
+	        db,
+	        "INSERT INTO drill_team_units (round, unit, region, token, simulant, sha256, "
+	        "size, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	        (struct store_val[]){store_int(s->round), store_text(unit),
+	                             store_text(orgmap_region(s->srv->org, unit)),
+	                             store_text(token), store_text(b64 ? b64 : ""), store_text(sha),
+	                             store_int((int64_t)len), store_text(rjson)},
+	        8, NULL, NULL, err);
 out:
 	free(bytes);
 	g_free(b64);
@@ -362,7 +363,8 @@ static int team_start(store_db *db, const struct vsrv *srv, int64_t round, char 
 	if (s.settings == NULL)
 		s.settings = json_object();
 	if (json_integer_value(json_object_get(s.settings, "minute_seconds")) > 0)
-		minute_ms = json_integer_value(json_object_get(s.settings, "minute_seconds")) * 1000;
+		minute_ms =
+		        json_integer_value(json_object_get(s.settings, "minute_seconds")) * 1000;
 	if (json_object_get(s.settings, "plants_per_unit"))
 		per_unit = json_integer_value(json_object_get(s.settings, "plants_per_unit"));
 	s.sc = scenario_load(json_string_value(json_object_get(s.doc, "scenario")), &why);
@@ -409,8 +411,9 @@ static int team_start(store_db *db, const struct vsrv *srv, int64_t round, char 
 
 		rc = add_inject(db, &s, s.now + (int64_t)in->after_min * minute_ms,
 		                drill_inject_kind_name(in->kind),
-		                json_pack("{s:i,s:{s:s?,s:s?}}", "count", in->count > 0 ? in->count : 1,
-		                          "text", "vi", in->text.vi, "en", in->text.en),
+		                json_pack("{s:i,s:{s:s?,s:s?}}", "count",
+		                          in->count > 0 ? in->count : 1, "text", "vi", in->text.vi,
+		                          "en", in->text.en),
 		                err);
 	}
 	plants = json_object_get(s.settings, "plants");
@@ -456,8 +459,8 @@ static int plants_for(store_db *db, int64_t round, int64_t inject, const char *n
 		               (struct store_val[]){store_int(round)}, 1, str_row, shas, err);
 	for (guint i = 0; rc == STORE_OK && i < units->len && i < shas->len; i++) {
 		GPtrArray *hosts = g_ptr_array_new_with_free_func(g_free);
-		json_t *given = from_settings ? json_object_get(settings_plants, units->pdata[i])
-		                              : NULL;
+		json_t *given =
+		        from_settings ? json_object_get(settings_plants, units->pdata[i]) : NULL;
 
 		if (from_settings && given == NULL) {
 			g_ptr_array_unref(hosts);
@@ -474,8 +477,8 @@ static int plants_for(store_db *db, int64_t round, int64_t inject, const char *n
 	return rc;
 }
 
-int drill_team_round_changed(store_db *db, const struct vsrv *srv, int64_t round,
-                             const char *state, char **err)
+int drill_team_round_changed(store_db *db, const struct vsrv *srv, int64_t round, const char *state,
+                             char **err)
 {
 	int rc;
 
@@ -484,11 +487,11 @@ int drill_team_round_changed(store_db *db, const struct vsrv *srv, int64_t round
 	} else if (strcmp(state, "ended") == 0 || strcmp(state, "cleaned") == 0) {
 		int64_t now = store_now_ms();
 
-		rc = store_sql(db,
-		               "UPDATE drill_injects SET state = 'cancelled', fired_ms = ? WHERE round "
-		               "= ? AND state = 'pending'",
-		               (struct store_val[]){store_int(now), store_int(round)}, 2, NULL, NULL,
-		               err);
+		rc = store_sql(
+		        db,
+		        "UPDATE drill_injects SET state = 'cancelled', fired_ms = ? WHERE round "
+		        "= ? AND state = 'pending'",
+		        (struct store_val[]){store_int(now), store_int(round)}, 2, NULL, NULL, err);
 		if (rc == STORE_OK)
 			rc = store_sql(db,
 			               "UPDATE drill_team SET state = 'ended', ended_ms = COALESCE("
@@ -527,12 +530,13 @@ static int due_row(void *ctx, const struct store_val *c, int nc)
 
 static int due_read(store_db *db, void *ctx, char **err)
 {
-	return store_sql(db,
-	                 "SELECT i.id, i.round, i.at_ms, i.kind, i.payload FROM drill_injects i "
-	                 "WHERE i.state = 'pending' AND i.at_ms <= ? ORDER BY i.at_ms, i.round, "
-	                 "i.seq LIMIT ?",
-	                 (struct store_val[]){store_int(store_now_ms()), store_int(INJECTS_PER_PASS)},
-	                 2, due_row, ctx, err);
+	return store_sql(
+	        db,
+	        "SELECT i.id, i.round, i.at_ms, i.kind, i.payload FROM drill_injects i "
+	        "WHERE i.state = 'pending' AND i.at_ms <= ? ORDER BY i.at_ms, i.round, "
+	        "i.seq LIMIT ?",
+	        (struct store_val[]){store_int(store_now_ms()), store_int(INJECTS_PER_PASS)}, 2,
+	        due_row, ctx, err);
 }
 
 /* what a detection needs of the round: its scenario and the unit's rows */
@@ -565,8 +569,8 @@ static int team_read(store_db *db, void *ctx, char **err)
 	return store_sql(db,
 	                 "SELECT d.scenario, u.sha256, u.recipients, u.size FROM drill_team d JOIN "
 	                 "drill_team_units u ON u.round = d.round WHERE d.round = ? AND u.unit = ?",
-	                 (struct store_val[]){store_int(t->round), store_text(t->unit)}, 2, team_row,
-	                 t, err);
+	                 (struct store_val[]){store_int(t->round), store_text(t->unit)}, 2,
+	                 team_row, t, err);
 }
 
 static void team_clear(struct team *t)
@@ -592,20 +596,21 @@ static char *detection_record(const struct team *t, int64_t inject, const char *
 
 	/* the uid is fixed per inject and unit: firing again is a duplicate */
 	unit_hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, t->unit, -1);
-	g_snprintf(uid, sizeof uid, "drill-%lld-%lld-%.16s", (long long)t->round,
-	           (long long)inject, unit_hash);
+	g_snprintf(uid, sizeof uid, "drill-%lld-%lld-%.16s", (long long)t->round, (long long)inject,
+	           unit_hash);
 	g_snprintf(mid, sizeof mid, "<%s@drill.vigil>", uid);
 	g_free(unit_hash);
 	if (t->sha != NULL && *t->sha)
-		json_array_append_new(atts, json_pack("{s:s,s:s,s:s,s:I,s:i}", "path", name ? name : "",
-		                                      "name", name ? name : "", "sha256", t->sha,
-		                                      "size", (json_int_t)t->size, "depth", 1));
+		json_array_append_new(atts,
+		                      json_pack("{s:s,s:s,s:s,s:I,s:i}", "path", name ? name : "",
+		                                "name", name ? name : "", "sha256", t->sha, "size",
+		                                (json_int_t)t->size, "depth", 1));
 	json_array_foreach(json_object_get(sc, "expected"), i, e)
 	{
-		json_array_append_new(
-		        finds, json_pack("{s:s,s:s,s:s,s:s?}", "id", json_string_value(e), "severity",
-		                         "high", "title", DRILL_LABEL, "object",
-		                         t->sha && *t->sha ? name : NULL));
+		json_array_append_new(finds,
+		                      json_pack("{s:s,s:s,s:s,s:s?}", "id", json_string_value(e),
+		                                "severity", "high", "title", DRILL_LABEL, "object",
+		                                t->sha && *t->sha ? name : NULL));
 	}
 	if (json_array_size(finds) == 0)
 		json_array_append_new(finds, json_pack("{s:s,s:s,s:s,s:s?}", "id", "drill.exercise",
@@ -644,21 +649,23 @@ static int mark_tx(store_db *db, void *ctx, char **err)
 	struct mark *m = ctx;
 	int64_t now = store_now_ms();
 	char *d = json_dumps(m->detail, JSON_COMPACT);
-	int rc = store_sql(db,
-	                   "UPDATE drill_injects SET state = ?, fired_ms = ?, detail = ? WHERE id = ? "
-	                   "AND state = 'pending'",
-	                   (struct store_val[]){store_text(m->state), store_int(now), store_text(d),
-	                                        store_int(m->in->id)},
-	                   4, NULL, NULL, err);
+	int rc = store_sql(
+	        db,
+	        "UPDATE drill_injects SET state = ?, fired_ms = ?, detail = ? WHERE id = ? "
+	        "AND state = 'pending'",
+	        (struct store_val[]){store_text(m->state), store_int(now), store_text(d),
+	                             store_int(m->in->id)},
+	        4, NULL, NULL, err);
 
 	free(d);
 	for (guint i = 0; rc == STORE_OK && m->alerted && i < m->alerted->len; i++)
-		rc = store_sql(db,
-		               "UPDATE drill_team_units SET first_alert_ms = COALESCE(first_alert_ms, "
-		               "?), alerts = alerts + 1 WHERE round = ? AND unit = ?",
-		               (struct store_val[]){store_int(now), store_int(m->in->round),
-		                                    store_text(m->alerted->pdata[i])},
-		               3, NULL, NULL, err);
+		rc = store_sql(
+		        db,
+		        "UPDATE drill_team_units SET first_alert_ms = COALESCE(first_alert_ms, "
+		        "?), alerts = alerts + 1 WHERE round = ? AND unit = ?",
+		        (struct store_val[]){store_int(now), store_int(m->in->round),
+		                             store_text(m->alerted->pdata[i])},
+		        3, NULL, NULL, err);
 	if (rc == STORE_OK && m->opened)
 		rc = drill_team_notify(db, m->in->round, m->incident,
 		                       "DIỄN TẬP / EXERCISE — sự cố diễn tập mới: thư nghi chứa mã "
@@ -724,7 +731,8 @@ static void fire_alerts(struct vsrv *srv, const struct inject *in, GPtrArray *un
 			team_clear(&t);
 			continue;
 		}
-		rec = detection_record(&t, in->id, report ? "drill.user_report" : "drill.detection");
+		rec = detection_record(&t, in->id,
+		                       report ? "drill.user_report" : "drill.detection");
 		status = rec ? alert_ingest_drill(srv, &c, rec, strlen(rec), in->round, &out, &why)
 		             : 400;
 		if (status == 200 || status == 201) {
@@ -734,9 +742,10 @@ static void fire_alerts(struct vsrv *srv, const struct inject *in, GPtrArray *un
 			if (inc > 0)
 				m->incident = inc;
 			m->opened |= json_is_true(json_object_get(out, "opened_incident"));
-			json_array_append_new(per, json_pack("{s:s,s:I,s:I}", "unit", t.unit, "alert",
-			                                     json_integer_value(json_object_get(out, "id")),
-			                                     "incident", inc));
+			json_array_append_new(
+			        per, json_pack("{s:s,s:I,s:I}", "unit", t.unit, "alert",
+			                       json_integer_value(json_object_get(out, "id")),
+			                       "incident", inc));
 		} else {
 			json_array_append_new(per, json_pack("{s:s,s:s}", "unit", t.unit, "error",
 			                                     why ? why : "refused"));
@@ -804,10 +813,13 @@ static void fire(struct vsrv *srv, struct inject *in)
 		size_t i;
 
 		m.alerted = g_ptr_array_new_with_free_func(g_free);
-		if (strcmp(in->kind, "detection") == 0)
-			json_array_foreach(json_object_get(in->payload, "units"), i, u) if (json_is_string(u))
-			        g_ptr_array_add(p.units, g_strdup(json_string_value(u)));
-		else if (store_with(srv->st, 0, pick_read, &p, &err) != STORE_OK) {
+		if (strcmp(in->kind, "detection") == 0) {
+			json_array_foreach(json_object_get(in->payload, "units"), i, u)
+			{
+				if (json_is_string(u))
+					g_ptr_array_add(p.units, g_strdup(json_string_value(u)));
+			}
+		} else if (store_with(srv->st, 0, pick_read, &p, &err) != STORE_OK) {
 			vlog_warn("drills", "inject %lld: %s", (long long)in->id, err ? err : "?");
 			free(err);
 			g_ptr_array_unref(p.units);
@@ -831,8 +843,10 @@ static void fire(struct vsrv *srv, struct inject *in)
 
 		rc = store_with(srv->st, 1, plant_inject_tx, &x, &err);
 	} else {
-		m.vi = json_string_value(json_object_get(json_object_get(in->payload, "text"), "vi"));
-		m.en = json_string_value(json_object_get(json_object_get(in->payload, "text"), "en"));
+		m.vi = json_string_value(
+		        json_object_get(json_object_get(in->payload, "text"), "vi"));
+		m.en = json_string_value(
+		        json_object_get(json_object_get(in->payload, "text"), "en"));
 		if (m.vi == NULL)
 			m.vi = m.en;
 		if (m.en == NULL)
@@ -842,8 +856,8 @@ static void fire(struct vsrv *srv, struct inject *in)
 		rc = store_with(srv->st, 1, mark_tx, &m, &err);
 	}
 	if (rc != STORE_OK)
-		vlog_warn("drills", "inject %lld (%s) of round %lld: %s", (long long)in->id, in->kind,
-		          (long long)in->round, err ? err : "?");
+		vlog_warn("drills", "inject %lld (%s) of round %lld: %s", (long long)in->id,
+		          in->kind, (long long)in->round, err ? err : "?");
 	else
 		vlog_info("drills", "round %lld: inject %lld (%s) %s", (long long)in->round,
 		          (long long)in->id, in->kind, m.state);
@@ -901,17 +915,18 @@ static int target_row(void *ctx, const struct store_val *c, int nc)
 static int clean_read(store_db *db, void *ctx, char **err)
 {
 	struct clean *k = ctx;
-	int rc = store_sql(db,
-	                   "SELECT id FROM incidents WHERE drill_round = ? AND drill = 1 ORDER BY id "
-	                   "LIMIT 1",
-	                   (struct store_val[]){store_int(k->round)}, 1, store_row_int,
-	                   &k->incident, err);
+	int rc = store_sql(
+	        db,
+	        "SELECT id FROM incidents WHERE drill_round = ? AND drill = 1 ORDER BY id "
+	        "LIMIT 1",
+	        (struct store_val[]){store_int(k->round)}, 1, store_row_int, &k->incident, err);
 
 	if (rc == STORE_OK)
-		rc = store_sql(db,
-		               "SELECT message_id, mailbox FROM drill_targets WHERE round = ? AND state "
-		               "= 'sent' AND message_id IS NOT NULL ORDER BY id",
-		               (struct store_val[]){store_int(k->round)}, 1, target_row, k, err);
+		rc = store_sql(
+		        db,
+		        "SELECT message_id, mailbox FROM drill_targets WHERE round = ? AND state "
+		        "= 'sent' AND message_id IS NOT NULL ORDER BY id",
+		        (struct store_val[]){store_int(k->round)}, 1, target_row, k, err);
 	return rc;
 }
 
@@ -964,27 +979,29 @@ static int attach_tx(store_db *db, void *ctx, char **err)
 	struct attach *a = ctx;
 	struct clean *k = a->k;
 	int64_t hunt = 0;
-	int rc = store_sql(db,
-	                   "INSERT INTO hunts (incident, criteria, actor, created_ms, total) VALUES "
-	                   "(?, '{\"drill_cleanup\":true}', ?, ?, ?) RETURNING id",
-	                   (struct store_val[]){store_int(k->incident), store_text(ACTOR),
-	                                        store_int(k->now), store_int(a->found->len)},
-	                   4, store_row_int, &hunt, err);
+	int rc =
+	        store_sql(db,
+	                  "INSERT INTO hunts (incident, criteria, actor, created_ms, total) VALUES "
+	                  "(?, '{\"drill_cleanup\":true}', ?, ?, ?) RETURNING id",
+	                  (struct store_val[]){store_int(k->incident), store_text(ACTOR),
+	                                       store_int(k->now), store_int(a->found->len)},
+	                  4, store_row_int, &hunt, err);
 
 	for (guint i = 0; rc == STORE_OK && i < a->found->len; i++) {
 		const struct found_copy *f = &g_array_index(a->found, struct found_copy, i);
 		const char *unit = orgmap_unit_of(k->srv->org, f->rcpt);
 
-		rc = store_sql(db,
-		               "INSERT INTO copies (incident, hunt, msg_uid, message_id, rcpt, unit, "
-		               "region, received_ms, drill, state, updated_ms) VALUES (?, ?, ?, ?, "
-		               "?, ?, ?, ?, 1, 'found', ?) ON CONFLICT DO NOTHING",
-		               (struct store_val[]){store_int(k->incident), store_int(hunt),
-		                                    store_text(f->uid), store_text(f->mid),
-		                                    store_text(f->rcpt), store_text(unit),
-		                                    store_text(orgmap_region(k->srv->org, unit)),
-		                                    store_int(f->received), store_int(k->now)},
-		               9, NULL, NULL, err);
+		rc = store_sql(
+		        db,
+		        "INSERT INTO copies (incident, hunt, msg_uid, message_id, rcpt, unit, "
+		        "region, received_ms, drill, state, updated_ms) VALUES (?, ?, ?, ?, "
+		        "?, ?, ?, ?, 1, 'found', ?) ON CONFLICT DO NOTHING",
+		        (struct store_val[]){store_int(k->incident), store_int(hunt),
+		                             store_text(f->uid), store_text(f->mid),
+		                             store_text(f->rcpt), store_text(unit),
+		                             store_text(orgmap_region(k->srv->org, unit)),
+		                             store_int(f->received), store_int(k->now)},
+		        9, NULL, NULL, err);
 	}
 	return rc;
 }
@@ -1034,27 +1051,31 @@ static int clean_tx(store_db *db, void *ctx, char **err)
 		               (struct store_val[]){store_int(k->round)}, 1, NULL, NULL, err);
 	/* a plant order never delivered is withdrawn with it */
 	if (rc == STORE_OK)
-		rc = store_sql(db,
-		               "UPDATE drill_orders SET state = 3, done_ms = ?, result = "
-		               "'{\"status\":\"withdrawn\"}' WHERE round = ? AND kind = 'plant' AND "
-		               "state = 0",
-		               (struct store_val[]){store_int(k->now), store_int(k->round)}, 2, NULL,
-		               NULL, err);
+		rc = store_sql(
+		        db,
+		        "UPDATE drill_orders SET state = 3, done_ms = ?, result = "
+		        "'{\"status\":\"withdrawn\"}' WHERE round = ? AND kind = 'plant' AND "
+		        "state = 0",
+		        (struct store_val[]){store_int(k->now), store_int(k->round)}, 2, NULL, NULL,
+		        err);
 	if (rc == STORE_OK)
 		rc = store_sql(db,
 		               "SELECT c.state, count(*) FROM copies c JOIN incidents i ON i.id = "
 		               "c.incident WHERE i.drill_round = ? GROUP BY c.state",
-		               (struct store_val[]){store_int(k->round)}, 1, count_row, copies, err);
+		               (struct store_val[]){store_int(k->round)}, 1, count_row, copies,
+		               err);
 	if (rc == STORE_OK)
 		rc = store_sql(db,
 		               "SELECT state, count(*) FROM drill_plants WHERE round = ? GROUP BY "
 		               "state",
-		               (struct store_val[]){store_int(k->round)}, 1, count_row, plants, err);
+		               (struct store_val[]){store_int(k->round)}, 1, count_row, plants,
+		               err);
 	if (rc == STORE_OK)
 		rc = store_sql(db,
 		               "SELECT host, detail FROM drill_plants WHERE round = ? AND state = "
 		               "'removing' ORDER BY host",
-		               (struct store_val[]){store_int(k->round)}, 1, host_row, pending, err);
+		               (struct store_val[]){store_int(k->round)}, 1, host_row, pending,
+		               err);
 	if (rc == STORE_OK)
 		rc = store_sql(db,
 		               "SELECT host, detail FROM drill_plants WHERE round = ? AND state = "
@@ -1065,30 +1086,32 @@ static int clean_tx(store_db *db, void *ctx, char **err)
 	k->plants_open = (int64_t)json_array_size(pending);
 	/* the incidents close once the claw-back has run over every copy */
 	if (rc == STORE_OK && k->copies_open == 0 && !k->claw_running) {
-		rc = store_sql(db,
-		               "SELECT id FROM incidents WHERE drill_round = ? AND status <> 'closed'",
-		               (struct store_val[]){store_int(k->round)}, 1, store_row_int, &closed,
-		               err);
+		rc = store_sql(
+		        db, "SELECT id FROM incidents WHERE drill_round = ? AND status <> 'closed'",
+		        (struct store_val[]){store_int(k->round)}, 1, store_row_int, &closed, err);
 		if (rc == STORE_OK && closed > 0) {
-			rc = store_sql(
-			        db,
-			        "INSERT INTO events (incident, at_ms, actor, kind, text) SELECT id, ?, "
-			        "?, 'status', status || ' → closed (' || ? || ')' FROM incidents WHERE "
-			        "drill_round = ? AND status <> 'closed'",
-			        (struct store_val[]){store_int(k->now), store_text(ACTOR),
-			                             store_text(DRILL_LABEL), store_int(k->round)},
-			        4, NULL, NULL, err);
+			rc = store_sql(db,
+			               "INSERT INTO events (incident, at_ms, actor, kind, text) "
+			               "SELECT id, ?, "
+			               "?, 'status', status || ' → closed (' || ? || ')' FROM "
+			               "incidents WHERE "
+			               "drill_round = ? AND status <> 'closed'",
+			               (struct store_val[]){store_int(k->now), store_text(ACTOR),
+			                                    store_text(DRILL_LABEL),
+			                                    store_int(k->round)},
+			               4, NULL, NULL, err);
 			if (rc == STORE_OK)
-				rc = store_sql(db,
-				               "UPDATE incidents SET status = 'closed', closed_ms = ?, "
-				               "updated_ms = ?, acknowledged_ms = COALESCE("
-				               "acknowledged_ms, ?), contained_ms = COALESCE("
-				               "contained_ms, ?) WHERE drill_round = ? AND status <> "
-				               "'closed'",
-				               (struct store_val[]){store_int(k->now), store_int(k->now),
-				                                    store_int(k->now), store_int(k->now),
-				                                    store_int(k->round)},
-				               5, NULL, NULL, err);
+				rc = store_sql(
+				        db,
+				        "UPDATE incidents SET status = 'closed', closed_ms = ?, "
+				        "updated_ms = ?, acknowledged_ms = COALESCE("
+				        "acknowledged_ms, ?), contained_ms = COALESCE("
+				        "contained_ms, ?) WHERE drill_round = ? AND status <> "
+				        "'closed'",
+				        (struct store_val[]){store_int(k->now), store_int(k->now),
+				                             store_int(k->now), store_int(k->now),
+				                             store_int(k->round)},
+				        5, NULL, NULL, err);
 		}
 	}
 	json_object_set_new(k->report, "copies", copies);
@@ -1105,14 +1128,16 @@ static int clean_tx(store_db *db, void *ctx, char **err)
 		               "UPDATE drill_team SET cleanup = ?, state = CASE WHEN ? = 1 THEN "
 		               "'cleaned' ELSE state END, cleanup_ms = CASE WHEN ? = 1 THEN ? ELSE "
 		               "cleanup_ms END WHERE round = ?",
-		               (struct store_val[]){store_text(text), store_int(done), store_int(done),
-		                                    store_int(k->now), store_int(k->round)},
+		               (struct store_val[]){store_text(text), store_int(done),
+		                                    store_int(done), store_int(k->now),
+		                                    store_int(k->round)},
 		               5, NULL, NULL, err);
 		if (rc == STORE_OK && done) {
 			char obj[48];
 
 			g_snprintf(obj, sizeof obj, "drill_round:%lld", (long long)k->round);
-			rc = audit_append(db, ACTOR, "drill.team.cleaned", obj, NULL, k->report, err);
+			rc = audit_append(db, ACTOR, "drill.team.cleaned", obj, NULL, k->report,
+			                  err);
 		}
 	}
 	free(text);
@@ -1306,10 +1331,10 @@ static int ord_row(void *ctx, const struct store_val *c, int nc)
 		                                c[4].t == SV_TEXT ? c[4].s : NULL, "sha256",
 		                                c[5].t == SV_TEXT ? c[5].s : NULL));
 	else
-		json_array_append_new(o->orders,
-		                      json_pack("{s:I,s:s,s:I,s:s?}", "order", (json_int_t)id, "kind",
-		                                "unplant", "plant", (json_int_t)col_int(&c[6]),
-		                                "sha256", c[5].t == SV_TEXT ? c[5].s : NULL));
+		json_array_append_new(
+		        o->orders, json_pack("{s:I,s:s,s:I,s:s?}", "order", (json_int_t)id, "kind",
+		                             "unplant", "plant", (json_int_t)col_int(&c[6]),
+		                             "sha256", c[5].t == SV_TEXT ? c[5].s : NULL));
 	return 0;
 }
 
@@ -1331,10 +1356,11 @@ int drill_team_orders_read(store_db *db, const char *host, int max, json_t *orde
 
 int drill_team_order_delivered(store_db *db, int64_t order, int64_t ms, char **err)
 {
-	return store_sql(db,
-	                 "UPDATE drill_orders SET state = 1, delivered_ms = ? WHERE id = ? AND state "
-	                 "= 0",
-	                 (struct store_val[]){store_int(ms), store_int(order)}, 2, NULL, NULL, err);
+	return store_sql(
+	        db,
+	        "UPDATE drill_orders SET state = 1, delivered_ms = ? WHERE id = ? AND state "
+	        "= 0",
+	        (struct store_val[]){store_int(ms), store_int(order)}, 2, NULL, NULL, err);
 }
 
 struct ores {
@@ -1366,7 +1392,8 @@ static int ores_tx(store_db *db, void *ctx, char **err)
 	bool done = strcmp(r->status, "done") == 0;
 	json_t *d;
 	char *res, actor[300], obj[48];
-	int rc = store_sql(db, "SELECT plant, host, state, round, kind FROM drill_orders WHERE id = ?",
+	int rc = store_sql(db,
+	                   "SELECT plant, host, state, round, kind FROM drill_orders WHERE id = ?",
 	                   (struct store_val[]){store_int(r->order)}, 1, ores_row, r, err);
 
 	if (rc != STORE_OK)
@@ -1389,22 +1416,24 @@ static int ores_tx(store_db *db, void *ctx, char **err)
 	free(res);
 	if (rc == STORE_OK && strcmp(r->kind, "plant") == 0)
 		/* the agent's own digest is the one the sweeps will see */
-		rc = store_sql(db,
-		               "UPDATE drill_plants SET state = CASE WHEN ? = 1 THEN 'planted' ELSE "
-		               "'failed' END, planted_ms = CASE WHEN ? = 1 THEN ? END, path = ?, "
-		               "detail = ? WHERE id = ? AND state = 'ordered'",
-		               (struct store_val[]){store_int(done), store_int(done), store_int(now),
-		                                    store_text(r->path), store_text(r->detail),
-		                                    store_int(r->plant)},
-		               6, NULL, NULL, err);
+		rc = store_sql(
+		        db,
+		        "UPDATE drill_plants SET state = CASE WHEN ? = 1 THEN 'planted' ELSE "
+		        "'failed' END, planted_ms = CASE WHEN ? = 1 THEN ? END, path = ?, "
+		        "detail = ? WHERE id = ? AND state = 'ordered'",
+		        (struct store_val[]){store_int(done), store_int(done), store_int(now),
+		                             store_text(r->path), store_text(r->detail),
+		                             store_int(r->plant)},
+		        6, NULL, NULL, err);
 	else if (rc == STORE_OK)
-		rc = store_sql(db,
-		               "UPDATE drill_plants SET state = CASE WHEN ? = 1 THEN 'removed' ELSE "
-		               "'remove_failed' END, removed_ms = CASE WHEN ? = 1 THEN ? END, detail "
-		               "= ? WHERE id = ?",
-		               (struct store_val[]){store_int(done), store_int(done), store_int(now),
-		                                    store_text(r->detail), store_int(r->plant)},
-		               5, NULL, NULL, err);
+		rc = store_sql(
+		        db,
+		        "UPDATE drill_plants SET state = CASE WHEN ? = 1 THEN 'removed' ELSE "
+		        "'remove_failed' END, removed_ms = CASE WHEN ? = 1 THEN ? END, detail "
+		        "= ? WHERE id = ?",
+		        (struct store_val[]){store_int(done), store_int(done), store_int(now),
+		                             store_text(r->detail), store_int(r->plant)},
+		        5, NULL, NULL, err);
 	g_snprintf(actor, sizeof actor, "agent:%s", r->host);
 	g_snprintf(obj, sizeof obj, "drill_order:%lld", (long long)r->order);
 	json_object_set_new(d, "kind", json_string(r->kind));
@@ -1433,9 +1462,10 @@ void drill_team_order_result(struct vsrv *srv, const char *host, const char *uni
 	    (json_object_get(b, "detail") && r.detail == NULL) ||
 	    (json_object_get(b, "path") && r.path == NULL) ||
 	    (json_object_get(b, "sha256") && (r.sha == NULL || strlen(r.sha) != 64))) {
-		http_error(rs, 400, "invalid",
-		           "a plant or unplant result needs \"order\" (its id), \"status\" (done or "
-		           "failed) and optionally \"detail\", \"path\", \"sha256\"");
+		http_error(
+		        rs, 400, "invalid",
+		        "a plant or unplant result needs \"order\" (its id), \"status\" (done or "
+		        "failed) and optionally \"detail\", \"path\", \"sha256\"");
 		return;
 	}
 	r.order = json_integer_value(order);

@@ -52,8 +52,8 @@ void drill_team_kick(void);
  * injects, simulants and first plants; on "ended" and "cleaned" its
  * pending injects are cancelled and its cleanup is due.
  */
-int drill_team_round_changed(store_db *db, const struct vsrv *srv, int64_t round,
-                             const char *state, char **err);
+int drill_team_round_changed(store_db *db, const struct vsrv *srv, int64_t round, const char *state,
+                             char **err);
 
 /* ---- for api_agents.c: orders to the agents ---- */
 
@@ -74,8 +74,8 @@ bool drill_team_name_ok(const char *name);
 
 /* notifies the round's participants (users of its units, its controllers
  * and evaluators); incident may be 0 */
-int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char *vi,
-                      const char *en, char **err);
+int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char *vi, const char *en,
+                      char **err);
 
 void api_drill_team_get(struct http_req *rq, struct http_resp *rs);
 void api_drill_team_put(struct http_req *rq, struct http_resp *rs);

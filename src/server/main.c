@@ -478,9 +478,8 @@ int main(int argc, char **argv)
 		/* the scenario files of the team exercise ([drills] scenarios) */
 		char *dir = g_key_file_get_string(c.kf, "drills", "scenarios", NULL);
 
-		drill_team_set_scenarios(dir && *g_strstrip(dir)
-		                                 ? dir
-		                                 : VIGIL_INSTALL_DATADIR "/rules/scenarios");
+		drill_team_set_scenarios(
+		        dir && *g_strstrip(dir) ? dir : VIGIL_INSTALL_DATADIR "/rules/scenarios");
 		g_free(dir);
 	}
 	if (drill_team_start(&srv) != 0) {
