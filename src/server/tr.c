@@ -11,6 +11,27 @@
 #include <string.h>
 
 const struct tr_pair tr_vi[] = {
+        /* the team exercise (api_drill_team.c, drill_team.c) */
+        {"a drill round's detection must be a drill record",
+         "Phát hiện của một đợt diễn tập phải là bản ghi diễn tập"},
+        {"a plant or unplant result needs \"order\" (its id), \"status\" (done or failed) and "
+         "optionally \"detail\", \"path\", \"sha256\"",
+         "Kết quả đặt hoặc gỡ tệp mô phỏng cần \"order\" (mã lệnh), \"status\" (done hoặc "
+         "failed) và có thể thêm \"detail\", \"path\", \"sha256\""},
+        {"the measures are for the drill's controllers and evaluators",
+         "Kết quả đo chỉ dành cho người điều hành và người đánh giá diễn tập"},
+        {"give \"minute_seconds\" (1..60: how long one scenario minute lasts), "
+         "\"plants_per_unit\" (0..50), \"plants\" ({unit: [endpoint host, ...]}) and "
+         "\"first_units\" (the units detected at the start), each optional, units of the round",
+         "Hãy gửi \"minute_seconds\" (1..60: độ dài một phút của kịch bản), \"plants_per_unit\" "
+         "(0..50), \"plants\" ({đơn vị: [tên máy, ...]}) và \"first_units\" (các đơn vị bị "
+         "phát hiện lúc bắt đầu), đều tùy chọn, là đơn vị của đợt diễn tập"},
+        {"this round has no team exercise (its kind is staff)",
+         "Đợt này không có diễn tập đội ứng cứu (loại staff)"},
+        {"the team exercise can be set only while the round is planned",
+         "Chỉ đặt được diễn tập đội ứng cứu khi đợt diễn tập còn ở trạng thái kế hoạch"},
+        {"the round's team exercise has not started",
+         "Diễn tập đội ứng cứu của đợt này chưa bắt đầu"},
         /* drills (api_drills.c, drills.c, track.c) */
         {"\"controllers\" and \"evaluators\" must be lists of at most 50 user names",
          "\"controllers\" và \"evaluators\" phải là danh sách tối đa 50 tên người dùng"},
@@ -250,7 +271,8 @@ const struct tr_pair tr_vi[] = {
          "\"hits\" phải là mảng tối đa 1000 kết quả trùng khớp"},
         {"\"indicators\" must be an array of at most 1000 {\"type\", \"value\"}",
          "\"indicators\" phải là mảng tối đa 1000 phần tử {\"type\", \"value\"}"},
-        {"\"kind\" must be sweep or quarantine", "\"kind\" phải là sweep hoặc quarantine"},
+        {"\"kind\" must be sweep, quarantine, plant or unplant",
+         "\"kind\" phải là sweep, quarantine, plant hoặc unplant"},
         {"\"unit\" and \"q\" are at most 64 and 253 bytes",
          "\"unit\" và \"q\" dài tối đa 64 và 253 byte"},
         {"a file name is at most 255 bytes, without '/'",
