@@ -121,7 +121,10 @@ static void tidy(json_t *o)
 		if (n > 3 && strcmp(k + n - 3, "_ms") == 0 && strcmp(k, "minute_ms") != 0) {
 			char name[64];
 
-			g_snprintf(name, sizeof name, "%.*s_at", (int)(n - 3), k);
+			if (n == 5) /* "at_ms" */
+				g_strlcpy(name, "at", sizeof name);
+			else
+				g_snprintf(name, sizeof name, "%.*s_at", (int)(n - 3), k);
 			json_object_set_new(add, name,
 			                    json_is_integer(v) ? json_time(json_integer_value(v))
 			                                       : json_null());
@@ -222,7 +225,7 @@ static int view_tx(store_db *db, void *ctx, char **err)
 					json_object_set(x, "text", text);
 				json_object_del(x, "payload");
 				json_object_del(x, "detail");
-				json_object_del(x, "at_at");
+				json_object_del(x, "at");
 				json_object_del(x, "seq");
 			}
 	}
@@ -741,7 +744,9 @@ void api_drill_team_score(struct http_req *rq, struct http_resp *rs)
 	for (guint i = 0; i < s.units->len; i++) {
 		struct unit_score *u = &g_array_index(s.units, struct unit_score, i);
 		bool mail_done = u->pulled >= u->copies, plants_done = u->found >= u->plants;
-		bool contained = u->first_alert > 0 && mail_done && plants_done;
+		/* something to contain, and all of it contained */
+		bool contained =
+		        u->first_alert > 0 && mail_done && plants_done && u->copies + u->plants > 0;
 		int64_t contained_at = MAX(u->last_pull, u->last_found);
 		json_t *o;
 

@@ -627,6 +627,21 @@ static char *detection_record(const struct team *t, int64_t inject, const char *
 	                "urls", "domains", "verdict", "malicious", "score", 100, "action", "tag",
 	                "findings", finds, "size", (json_int_t)(t->size + 2048), "scan_ms", 0.0,
 	                "drill", 1);
+	if (rec != NULL) {
+		/* the subject as the unit's staff saw it, without their names */
+		GString *subj = g_string_new(json_string_value(json_object_get(sc, "subject")));
+		GDateTime *now = g_date_time_new_now_local();
+		char *date = g_date_time_format(now, "%d/%m/%Y");
+
+		g_string_replace(subj, "{{date}}", date, 0);
+		g_string_replace(subj, "{{unit}}", t->unit, 0);
+		g_string_replace(subj, "{{name}}", "", 0);
+		g_string_replace(subj, "{{mailbox}}", "", 0);
+		json_object_set_new(rec, "subject", json_string(subj->str));
+		g_string_free(subj, TRUE);
+		g_free(date);
+		g_date_time_unref(now);
+	}
 	out = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	json_decref(rcpts);
@@ -1457,11 +1472,12 @@ void drill_team_order_result(struct vsrv *srv, const char *host, const char *uni
 	r.detail = server_bounded(b, "detail", 1000);
 	r.path = server_bounded(b, "path", 4096);
 	r.sha = server_bounded(b, "sha256", 64);
+	/* a member may be absent or null (the agent packs what it lacks as null) */
+#define GIVEN(k) (json_object_get(b, k) != NULL && !json_is_null(json_object_get(b, k)))
 	if (!json_is_integer(order) || json_integer_value(order) <= 0 || r.status == NULL ||
 	    (strcmp(r.status, "done") != 0 && strcmp(r.status, "failed") != 0) ||
-	    (json_object_get(b, "detail") && r.detail == NULL) ||
-	    (json_object_get(b, "path") && r.path == NULL) ||
-	    (json_object_get(b, "sha256") && (r.sha == NULL || strlen(r.sha) != 64))) {
+	    (GIVEN("detail") && r.detail == NULL) || (GIVEN("path") && r.path == NULL) ||
+	    (GIVEN("sha256") && (r.sha == NULL || strlen(r.sha) != 64))) {
 		http_error(
 		        rs, 400, "invalid",
 		        "a plant or unplant result needs \"order\" (its id), \"status\" (done or "
