@@ -46,6 +46,7 @@
 #include "orgmap.h"
 
 #define TICK_MS 1000
+#define CLEANUP_EVERY_MS 10000 /* a failing mail server or an absent agent is retried */
 #define INJECTS_PER_PASS 20
 #define ACTOR "vigil-drill"
 
@@ -119,8 +120,9 @@ int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char 
 	/* users of the round's units, and its controllers and evaluators */
 	return store_sql(
 	        db,
-	        "INSERT INTO notifications (user_id, at_ms, incident, text) SELECT u.id, ?, "
-	        "?, CASE WHEN u.lang = 'en' THEN ? ELSE ? END FROM users u WHERE "
+	        "INSERT INTO notifications (user_id, at_ms, incident, text) SELECT u.id, CAST(? AS "
+	        "BIGINT), CAST(? AS BIGINT), CASE WHEN u.lang = 'en' THEN CAST(? AS TEXT) ELSE "
+	        "CAST(? AS TEXT) END FROM users u WHERE "
 	        "u.disabled = 0 AND (u.unit IN (SELECT unit FROM drill_round_units WHERE "
 	        "round = ?) OR u.id IN (SELECT user_id FROM drill_round_people WHERE "
 	        "round = ?))",
@@ -1053,7 +1055,8 @@ static int clean_tx(store_db *db, void *ctx, char **err)
 	/* a simulant the agent planted (or may still plant) gets its unplant */
 	rc = store_sql(db,
 	               "INSERT INTO drill_orders (host, round, plant, kind, created_ms) SELECT "
-	               "p.host, p.round, p.id, 'unplant', ? FROM drill_plants p WHERE p.round = ? "
+	               "p.host, p.round, p.id, 'unplant', CAST(? AS BIGINT) FROM drill_plants p "
+	               "WHERE p.round = ? "
 	               "AND p.state IN ('planted', 'ordered') AND p.unplant_order IS NULL",
 	               (struct store_val[]){store_int(k->now), store_int(k->round)}, 2, NULL, NULL,
 	               err);
@@ -1107,8 +1110,8 @@ static int clean_tx(store_db *db, void *ctx, char **err)
 		if (rc == STORE_OK && closed > 0) {
 			rc = store_sql(db,
 			               "INSERT INTO events (incident, at_ms, actor, kind, text) "
-			               "SELECT id, ?, "
-			               "?, 'status', status || ' → closed (' || ? || ')' FROM "
+			               "SELECT id, CAST(? AS BIGINT), CAST(? AS TEXT), 'status', "
+			               "status || ' → closed (' || CAST(? AS TEXT) || ')' FROM "
 			               "incidents WHERE "
 			               "drill_round = ? AND status <> 'closed'",
 			               (struct store_val[]){store_int(k->now), store_text(ACTOR),
@@ -1219,6 +1222,12 @@ static int int_row(void *ctx, const struct store_val *c, int nc)
 	return 0;
 }
 
+static int running_read(store_db *db, void *ctx, char **err)
+{
+	return store_sql(db, "SELECT count(*) FROM drill_team WHERE state = 'running'", NULL, 0,
+	                 store_row_int, ctx, err);
+}
+
 static int ended_read(store_db *db, void *ctx, char **err)
 {
 	return store_sql(db, "SELECT round FROM drill_team WHERE state = 'ended' ORDER BY round",
@@ -1227,8 +1236,10 @@ static int ended_read(store_db *db, void *ctx, char **err)
 
 /* ---- the thread ---- */
 
-static void pass(struct vsrv *srv)
+static void pass(struct vsrv *srv, bool kicked)
 {
+	static int64_t last_cleanup;
+	int64_t now = store_now_ms(), running = 0;
 	GArray *due = g_array_new(FALSE, FALSE, sizeof(struct inject));
 	GArray *ended = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	char *err = NULL;
@@ -1245,13 +1256,18 @@ static void pass(struct vsrv *srv)
 		g_free(g_array_index(due, struct inject, i).kind);
 		json_decref(g_array_index(due, struct inject, i).payload);
 	}
-	if (store_with(srv->st, 1, found_tx, NULL, &err) != STORE_OK) {
-		free(err);
-		err = NULL;
-	}
-	if (store_with(srv->st, 0, ended_read, ended, &err) == STORE_OK)
+	/* a write only while a team exercise runs (the store has one writer) */
+	if (store_with(srv->st, 0, running_read, &running, &err) == STORE_OK && running > 0 &&
+	    store_with(srv->st, 1, found_tx, NULL, &err) != STORE_OK)
+		vlog_warn("drills", "cannot record the plants found: %s", err ? err : "?");
+	free(err);
+	err = NULL;
+	if ((kicked || now - last_cleanup >= CLEANUP_EVERY_MS) &&
+	    store_with(srv->st, 0, ended_read, ended, &err) == STORE_OK) {
+		last_cleanup = now;
 		for (guint i = 0; i < ended->len && !T.stop; i++)
 			cleanup_round(srv, g_array_index(ended, int64_t, i));
+	}
 	free(err);
 	g_array_free(due, TRUE);
 	g_array_free(ended, TRUE);
@@ -1264,6 +1280,7 @@ static void *run(void *arg)
 	pthread_mutex_lock(&T.mu);
 	while (!T.stop) {
 		struct timespec ts;
+		bool kicked;
 
 		if (!T.kicked) {
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -1272,11 +1289,12 @@ static void *run(void *arg)
 			ts.tv_nsec %= 1000000000L;
 			pthread_cond_timedwait(&T.cv, &T.mu, &ts);
 		}
+		kicked = T.kicked;
 		T.kicked = false;
 		if (T.stop)
 			break;
 		pthread_mutex_unlock(&T.mu);
-		pass(srv);
+		pass(srv, kicked);
 		pthread_mutex_lock(&T.mu);
 	}
 	pthread_mutex_unlock(&T.mu);
@@ -1434,7 +1452,8 @@ static int ores_tx(store_db *db, void *ctx, char **err)
 		rc = store_sql(
 		        db,
 		        "UPDATE drill_plants SET state = CASE WHEN ? = 1 THEN 'planted' ELSE "
-		        "'failed' END, planted_ms = CASE WHEN ? = 1 THEN ? END, path = ?, "
+		        "'failed' END, planted_ms = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) END, "
+		        "path = ?, "
 		        "detail = ? WHERE id = ? AND state = 'ordered'",
 		        (struct store_val[]){store_int(done), store_int(done), store_int(now),
 		                             store_text(r->path), store_text(r->detail),
@@ -1444,7 +1463,8 @@ static int ores_tx(store_db *db, void *ctx, char **err)
 		rc = store_sql(
 		        db,
 		        "UPDATE drill_plants SET state = CASE WHEN ? = 1 THEN 'removed' ELSE "
-		        "'remove_failed' END, removed_ms = CASE WHEN ? = 1 THEN ? END, detail "
+		        "'remove_failed' END, removed_ms = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) "
+		        "END, detail "
 		        "= ? WHERE id = ?",
 		        (struct store_val[]){store_int(done), store_int(done), store_int(now),
 		                             store_text(r->detail), store_int(r->plant)},
