@@ -212,6 +212,14 @@ VIGIL_API const char *vigil_finding_attack(const vigil_finding *f);
 /* Evidence text (bounded, printable), or "" */
 VIGIL_API const char *vigil_finding_evidence(const vigil_finding *f);
 VIGIL_API size_t vigil_finding_object(const vigil_finding *f);
+/*
+ * The catalogue entry of a built-in finding id (src/engine/findings.def):
+ * false if id is not one. For the few findings raised outside the engine
+ * (vigil-milter's drill.forged_marker), so their severity and titles come
+ * from the one catalogue. Outputs may be NULL; strings are static.
+ */
+VIGIL_API bool vigil_finding_catalogue(const char *id, vigil_severity *sev, const char **attack,
+                                       const char **title_en, const char **title_vi);
 /* What the finding adds to the score: severity weight x confidence (docs/scoring.md). */
 VIGIL_API int vigil_finding_weight(const vigil_finding *f);
 

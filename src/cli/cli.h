@@ -42,6 +42,8 @@ int engine_opt(struct engine_opts *eo, int opt, const char *arg);
 vigil_engine *engine_build(struct engine_opts *eo);
 void engine_opts_free(struct engine_opts *eo);
 const char *engine_opts_help(void);
+/* the folder holding rules/ ($VIGIL_DATADIR, the source tree, the install) */
+const char *cli_datadir(void);
 
 /* report.c */
 json_t *report_json(const vigil_scan *s, const char *path);
@@ -74,5 +76,6 @@ int cmd_org(int argc, char **argv);
 int cmd_ioc(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
 int cmd_retroscan(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
 
 #endif

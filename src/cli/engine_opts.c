@@ -32,7 +32,7 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static const char *datadir(void)
+const char *cli_datadir(void)
 {
 	const char *d = getenv("VIGIL_DATADIR");
 	static char buf[4096];
@@ -188,21 +188,21 @@ vigil_engine *engine_build(struct engine_opts *eo)
 	if (eo->cfg == NULL)
 		eo->cfg = vigil_config_new();
 	if (!eo->no_default_rules) {
-		snprintf(path, sizeof path, "%s/rules/default", datadir());
+		snprintf(path, sizeof path, "%s/rules/default", cli_datadir());
 		if (is_dir(path))
 			vigil_config_add_rules(eo->cfg, path);
-		snprintf(path, sizeof path, "%s/rules/severity.conf", datadir());
+		snprintf(path, sizeof path, "%s/rules/severity.conf", cli_datadir());
 		if (access(path, R_OK) == 0)
 			vigil_config_load_rule_severity(eo->cfg, path);
-		snprintf(path, sizeof path, "%s/rules/indicators.txt", datadir());
+		snprintf(path, sizeof path, "%s/rules/indicators.txt", cli_datadir());
 		if (access(path, R_OK) == 0)
 			vigil_config_add_indicators(eo->cfg, path);
 		/* analyzer options (docs/analyzers.md) and the brand domains that
 		 * lookalike checks protect; the user's --option values come after */
-		snprintf(path, sizeof path, "%s/rules/options.conf", datadir());
+		snprintf(path, sizeof path, "%s/rules/options.conf", cli_datadir());
 		if (access(path, R_OK) == 0 && vigil_config_load_options(eo->cfg, path) != VIGIL_OK)
 			fprintf(stderr, "vigil: %s: lines without KEY = VALUE ignored\n", path);
-		snprintf(path, sizeof path, "%s/rules/brands.txt", datadir());
+		snprintf(path, sizeof path, "%s/rules/brands.txt", cli_datadir());
 		if (access(path, R_OK) == 0)
 			vigil_config_set_option(eo->cfg, "brand_list", path);
 	}

@@ -289,6 +289,36 @@ static const char *const table[][2] = {
         {"not valid JSON", "không phải JSON hợp lệ"},
         {"not the expected document", "không phải tài liệu như mong đợi"},
         {"larger than the limits allow", "vượt quá giới hạn cho phép"},
+        /* vigil drill (cmd_drill.c); the library's own errors carry both languages */
+        {"ok", "đạt"},
+        {"valid scenarios", "kịch bản hợp lệ"},
+        {"invalid", "không hợp lệ"},
+        {"the round reference is 1 to 40 letters, digits and '-'",
+         "mã đợt diễn tập gồm 1 đến 40 chữ cái, chữ số và '-'"},
+        {"a token is 26 lower-case letters and digits", "mã theo dõi gồm 26 chữ thường và chữ số"},
+        {"writing a message to the terminal", "đang ghi thư ra màn hình"},
+        {"created the drill key", "đã tạo khóa diễn tập"},
+        {"Usage: vigil drill key FILE\n", "Cách dùng: vigil drill key TỆP\n"},
+        {"Usage: vigil drill build SCENARIO --key FILE --round REF --to ADDRESS\n"
+         "                         [--name NAME] [--unit UNIT] [--base URL] [--token TOKEN]\n"
+         "Writes one drill message (RFC 5322, CRLF) to standard output.\n",
+         "Cách dùng: vigil drill build KỊCH_BẢN --key TỆP --round MÃ_ĐỢT --to ĐỊA_CHỈ\n"
+         "                         [--name TÊN] [--unit ĐƠN_VỊ] [--base URL] [--token MÃ]\n"
+         "Ghi một thư diễn tập (RFC 5322, CRLF) ra đầu ra chuẩn.\n"},
+        {"Usage: vigil drill check [DIR|FILE.json ...]\n"
+         "       vigil drill build SCENARIO --key FILE --round REF --to ADDRESS [OPTIONS]\n"
+         "       vigil drill key FILE\n"
+         "Drill scenarios (docs/scenarios.md): check them, build a drill message, create "
+         "the key.\n",
+         "Cách dùng: vigil drill check [THƯ_MỤC|TỆP.json ...]\n"
+         "       vigil drill build KỊCH_BẢN --key TỆP --round MÃ_ĐỢT --to ĐỊA_CHỈ [TÙY_CHỌN]\n"
+         "       vigil drill key TỆP\n"
+         "Kịch bản diễn tập (docs/scenarios.md): kiểm tra, tạo thư diễn tập, tạo khóa.\n"},
+        {"input/output error", "lỗi đọc/ghi"},
+        {"malformed input", "dữ liệu sai định dạng"},
+        {"input exceeds a limit", "dữ liệu vượt giới hạn"},
+        {"signature does not verify", "chữ ký không hợp lệ"},
+        {"file exists", "tệp đã tồn tại"},
 };
 
 void cli_set_lang(vigil_lang l)

@@ -23,6 +23,7 @@ static void usage(FILE *out)
 	        "  ioc         import STIX 2.1 / MISP indicators, export indicator files\n"
 	        "  hunt        find every copy of a message in the gateways' records\n"
 	        "  retroscan   scan the gateway's kept messages again with new rules\n"
+	        "  drill       check drill scenarios, build a drill message, create the drill key\n"
 	        "  version     print the version\n\n"
 	        "Run 'vigil COMMAND --help' for the options of a command.\n",
 	        VIGIL_VERSION);
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
 		return cmd_hunt(argc - 1, argv + 1);
 	if (strcmp(argv[1], "retroscan") == 0)
 		return cmd_retroscan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "drill") == 0)
+		return cmd_drill(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return EXIT_CLEAN;

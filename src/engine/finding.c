@@ -128,6 +128,25 @@ const char *vigil_finding_title(const vigil_finding *f, vigil_lang lang)
 {
 	return f->title[lang == VIGIL_LANG_VI ? 1 : 0];
 }
+bool vigil_finding_catalogue(const char *id, vigil_severity *sev, const char **attack,
+                             const char **title_en, const char **title_vi)
+{
+	for (unsigned k = 0; id != NULL && k < F__COUNT; k++) {
+		if (catalogue[k].id == NULL || strcmp(catalogue[k].id, id) != 0)
+			continue;
+		if (sev != NULL)
+			*sev = catalogue[k].sev;
+		if (attack != NULL)
+			*attack = catalogue[k].attack;
+		if (title_en != NULL)
+			*title_en = catalogue[k].title_en;
+		if (title_vi != NULL)
+			*title_vi = catalogue[k].title_vi;
+		return true;
+	}
+	return false;
+}
+
 const char *vigil_finding_attack(const vigil_finding *f)
 {
 	return f->attack;

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "drill/drill.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -375,6 +376,21 @@ int config_load(const char *path, struct milter_config *c, char **err)
 		v = g_strdup(host);
 	}
 	c->gateway = v;
+	/* the drill key: a configured key that cannot be read stops the start
+	 * (silently treating every drill as forged would quarantine a whole
+	 * exercise) */
+	c->drill_key_file = get_str(kf, "milter", "drill_key_file", "");
+	if (*c->drill_key_file != 0) {
+		drill_error de = {0};
+
+		if (drill_key_load(c->drill_key_file, c->drill_key, &de) != DRILL_OK) {
+			*err = g_strdup_printf("[milter] drill_key_file = %s: %s; create it with "
+			                       "`vigil drill key FILE` or copy vigild's",
+			                       c->drill_key_file, de.en);
+			goto out;
+		}
+		c->drill_key_loaded = true;
+	}
 	v = get_str(kf, "milter", "sendmail", "/usr/sbin/sendmail");
 	if (!g_shell_parse_argv(v, NULL, &c->sendmail, NULL) || c->sendmail[0] == NULL) {
 		*err = g_strdup_printf(
@@ -503,5 +519,6 @@ void config_free(struct milter_config *c)
 	g_free(c->vigild_token_file);
 	g_free(c->vigild_state_file);
 	g_free(c->vigild_ca_file);
-	memset(c, 0, sizeof *c);
+	g_free(c->drill_key_file);
+	memset(c, 0, sizeof *c); /* the drill key too */
 }

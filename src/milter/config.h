@@ -76,6 +76,11 @@ struct milter_config {
 	char *vigild_token_file;
 	char *vigild_state_file;
 	char *vigild_ca_file;
+	/* [milter] drill_key_file: the key drill markers are signed with
+	 * (decision 0014); without it every marker is a forged one */
+	char *drill_key_file;
+	bool drill_key_loaded;
+	uint8_t drill_key[32];
 };
 
 /* Loads and validates; on error *err says which key and what is wrong. */

@@ -21,7 +21,20 @@
  *      it the message is tempfailed (and a fresh quarantine copy removed),
  *      so every message that passes has a record;
  *   6. headers and the reply to Postfix.
- * X-Vigil-* headers that arrive from outside are deleted in every case.
+ * X-Vigil-* headers that arrive from outside are deleted in every case,
+ * but for an X-Vigil-Drill marker that verifies (below).
+ *
+ * Drill mail (decision 0014, docs/scenarios.md): after the scan, an
+ * X-Vigil-Drill marker is checked against [milter] drill_key_file here, not
+ * in the engine, which never holds the key. A marker that verifies makes
+ * the record drill = 1 and the action `tag` whatever the verdict (the
+ * findings are kept: the teams must see what the gateway saw), and keeps
+ * the marker header so the report mailbox can match forwarded copies. A
+ * marker that does not (bad signature, malformed, several markers, no key)
+ * adds drill.forged_marker (HIGH, titles from the engine's catalogue) and
+ * the message is handled as real mail. vigild's block list still applies
+ * to drill mail: a team that blocks the drill sender has contained it, and
+ * the team exercise measures exactly that.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -49,6 +62,7 @@
 #include "blockset.h"
 #include "blocksub.h"
 #include "config.h"
+#include "drill/drill.h"
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
@@ -81,6 +95,9 @@ struct msg {
 	GPtrArray *strip;   /* "name\tindex" of X-Vigil-* headers to delete */
 	GHashTable *hcount; /* lower-case X-Vigil-* name -> occurrences */
 	char *release;      /* X-Vigil-Release value */
+	char *drill;        /* first X-Vigil-Drill value (bounded), or NULL */
+	unsigned n_drill;   /* X-Vigil-Drill headers seen */
+	bool drill_valid;   /* the marker verified: keep its header */
 	unsigned nheaders;
 	int64_t start_ms;
 	int64_t eom_us; /* when end of message arrived */
@@ -186,6 +203,7 @@ static void msg_free(struct msg *m)
 	if (m->hcount)
 		g_hash_table_destroy(m->hcount);
 	g_free(m->release);
+	g_free(m->drill);
 	g_free(m->wbuf);
 	g_free(m);
 }
@@ -350,6 +368,12 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		if (g_ascii_strcasecmp(name, "X-Vigil-Release") == 0 && m->release == NULL &&
 		    value != NULL)
 			m->release = g_strstrip(g_strdup(value));
+		if (g_ascii_strcasecmp(name, DRILL_HEADER) == 0) {
+			m->n_drill++;
+			/* longer than any marker: enough to fail the parse, no more */
+			if (m->drill == NULL && value != NULL)
+				m->drill = g_strndup(value, DRILL_MARKER_MAX + 1);
+		}
 	}
 	if (m->nheaders > MAX_HEADERS)
 		return reply(c, SMFIP_NR_HDR); /* still scanned: the body follows */
@@ -643,7 +667,8 @@ static void strip_headers(SMFICTX *ctx, struct msg *m)
 
 		if (tab != NULL) {
 			*tab = 0;
-			smfi_chgheader(ctx, e, (int)strtol(tab + 1, NULL, 10), NULL);
+			if (!(m->drill_valid && g_ascii_strcasecmp(e, DRILL_HEADER) == 0))
+				smfi_chgheader(ctx, e, (int)strtol(tab + 1, NULL, 10), NULL);
 		}
 		g_free(e);
 	}
@@ -737,6 +762,8 @@ static void log_message(const struct record *r, const struct msg *m, const char 
 	json_object_set_new(o, "score", json_integer(r->m.score));
 	json_object_set_new(o, "action", json_string(r->m.action));
 	json_object_set_new(o, "decided_by", json_string(why));
+	if (r->m.drill)
+		json_object_set_new(o, "drill", json_true());
 	json_object_set_new(o, "size", json_integer((json_int_t)r->m.size));
 	json_object_set_new(o, "scan_ms", json_real(r->m.scan_ms));
 	/* what the gateway adds to the SMTP transaction: end of data to decision */
@@ -801,8 +828,95 @@ static void check_blocks(struct scan_view *v, const struct msg *m, const char *c
 	json_decref(hits);
 }
 
+enum drill_state { DRILL_NONE = 0, DRILL_VALID, DRILL_FORGED };
+
+/* the root object's path in the scan result, for findings about the message */
+static const char *root_path(const struct scan_view *v)
+{
+	const char *p = json_string_value(
+	        json_object_get(json_array_get(json_object_get(v->root, "objects"), 0), "path"));
+
+	return p != NULL ? p : "message";
+}
+
+/*
+ * The drill marker, if any: DRILL_VALID, or DRILL_FORGED with the finding
+ * added to the scan result (score and verdict raised as the engine's
+ * scoring would: a HIGH finding weighs 60, 30 is suspicious, 100 malicious).
+ */
+static enum drill_state drill_judge(struct scan_view *v, const struct msg *m)
+{
+	const char *why, *title = NULL, *attack = "";
+	vigil_severity sev = VIGIL_SEV_HIGH;
+	json_t *f, *finds, *att;
+	int rc;
+
+	if (m->n_drill == 0)
+		return DRILL_NONE;
+	if (m->n_drill > 1) {
+		why = "several X-Vigil-Drill headers";
+	} else if (!cfg->drill_key_loaded) {
+		why = "this gateway has no drill key (drill_key_file)";
+	} else {
+		rc = drill_marker_verify(cfg->drill_key, m->drill);
+		if (rc == DRILL_OK)
+			return DRILL_VALID;
+		why = rc == DRILL_EBADSIG ? "the signature does not verify" : "malformed marker";
+	}
+	if (v->root == NULL || !json_is_array(finds = json_object_get(v->root, "findings")))
+		return DRILL_FORGED;
+	(void)vigil_finding_catalogue("drill.forged_marker", &sev, &attack, &title, NULL);
+	att = json_array();
+	{
+		char **parts = g_strsplit(attack, ",", 8);
+
+		for (char **p = parts; *p != NULL; p++)
+			if (**p)
+				json_array_append_new(att, json_string(*p));
+		g_strfreev(parts);
+	}
+	{
+		/* the evidence quotes the marker, made printable and bounded */
+		char shown[96];
+		size_t k = 0;
+
+		for (const char *p = m->drill; p != NULL && *p && k < sizeof shown - 4; p++)
+			shown[k++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+		if (m->drill != NULL && strlen(m->drill) > k)
+			shown[k++] = '.', shown[k++] = '.', shown[k++] = '.';
+		shown[k] = 0;
+		f = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:s+++}", "id", "drill.forged_marker",
+		              "severity", vigil_severity_name(sev), "title",
+		              title ? title : "drill.forged_marker", "weight", 60, "object",
+		              root_path(v), "attack", att, "evidence", why, ": \"", shown, "\"");
+	}
+	if (f == NULL)
+		return DRILL_FORGED;
+	json_array_append_new(finds, f);
+	g_ptr_array_add(v->ids, (gpointer)json_string_value(json_object_get(f, "id")));
+	if ((int)sev > v->max_sev)
+		v->max_sev = (int)sev;
+	v->score = v->score + 60 > 100 ? 100 : v->score + 60;
+	if (v->score >= 100)
+		v->verdict = 2;
+	else if (v->verdict < 1)
+		v->verdict = 1;
+	json_object_set_new(v->root, "verdict", json_string(verdict_names[v->verdict]));
+	json_object_set_new(v->root, "score", json_integer(v->score));
+	return DRILL_FORGED;
+}
+
+static bool has_id(const struct scan_view *v, const char *id)
+{
+	for (guint i = 0; i < v->ids->len; i++)
+		if (strcmp(g_ptr_array_index(v->ids, i), id) == 0)
+			return true;
+	return false;
+}
+
 static sfsistat finish(SMFICTX *ctx, struct conn *c)
 {
+	enum drill_state drill = DRILL_NONE;
 	struct msg *m = c->m;
 	struct scan_view v = {0};
 	struct record rec;
@@ -897,14 +1011,21 @@ static sfsistat finish(SMFICTX *ctx, struct conn *c)
 			                                       : "worker");
 		} else {
 			check_blocks(&v, m, c->addr);
+			drill = drill_judge(&v, m);
 			act = policy_decide(pol, v.verdict, v.max_sev,
 			                    (const char *const *)v.ids->pdata, v.ids->len, &why);
+			if (drill == DRILL_VALID && !has_id(&v, "ioc.block")) {
+				act = ACT_TAG;
+				why = "drill";
+			}
 		}
 	}
+	m->drill_valid = drill == DRILL_VALID;
 	verdict_text = v.verdict >= 0 ? verdict_names[v.verdict] : "error";
 
 	/* 4. quarantine, durably, before Postfix forgets the message */
 	record_build(&rec, m, &v, uid, qid, direction, c->addr, act, verdict_text);
+	rec.m.drill = drill == DRILL_VALID;
 	if (act == ACT_QUARANTINE) {
 		char *qerr = NULL;
 

@@ -186,6 +186,41 @@ static void internal_networks(void **state)
 	config_free(&c);
 }
 
+/* [milter] drill_key_file: loaded at start; a key that cannot be read stops it */
+static void drill_key(void **state)
+{
+	struct milter_config c;
+	char *err = NULL;
+	char *key =
+	        write_conf("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+	char *conf = g_strdup_printf("[milter]\ndrill_key_file = %s\n", key);
+
+	(void)state;
+	assert_int_equal(load("[milter]\n", &c, &err), 0);
+	assert_false(c.drill_key_loaded);
+	config_free(&c);
+	assert_int_equal(load(conf, &c, &err), 0);
+	assert_true(c.drill_key_loaded);
+	assert_int_equal(c.drill_key[0], 0);
+	assert_int_equal(c.drill_key[31], 0x1f);
+	config_free(&c);
+	g_free(conf);
+	assert_true(g_file_set_contents(key, "not hex\n", -1, NULL));
+	conf = g_strdup_printf("[milter]\ndrill_key_file = %s\n", key);
+	assert_int_equal(load(conf, &c, &err), -1);
+	assert_non_null(strstr(err, "drill_key_file"));
+	g_free(err);
+	err = NULL;
+	config_free(&c);
+	unlink(key);
+	assert_int_equal(load(conf, &c, &err), -1);
+	assert_non_null(strstr(err, "drill_key_file"));
+	g_free(err);
+	config_free(&c);
+	g_free(conf);
+	g_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +229,7 @@ int main(void)
 	        cmocka_unit_test(mistakes_are_named),
 	        cmocka_unit_test(internal_networks),
 	        cmocka_unit_test(option_files_then_analyzer_keys),
+	        cmocka_unit_test(drill_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
