@@ -27,6 +27,7 @@ Asserted:
 import glob
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -69,8 +70,11 @@ def suite(tmp, store, db_url=None):
     org["endpoints"] = [{"host": "pc-hn-01", "unit": "hanoi"},
                         {"host": "pc-hp-01", "unit": "haiphong"}]
     env = VigildEnv(os.path.join(tmp, "v"), db_url, org=org)
-    with open(env.conf, "a") as f:
-        f.write("[drills]\nscenarios = %s\n" % SCENARIOS)
+    # the test scenario's folder instead of the library's
+    with open(env.conf, encoding="utf-8") as f:
+        conf = f.read()
+    with open(env.conf, "w", encoding="utf-8") as f:
+        f.write(re.sub(r"(?m)^scenarios = .*$", "scenarios = " + SCENARIOS, conf))
     agents = {}
     STORE[0] = "[%s] " % store
     try:
