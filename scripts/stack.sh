@@ -588,6 +588,10 @@ imap_host = 127.0.0.1
 imap_port = $IMAP_PORT
 master_user = vigil-admin
 master_password_file = $DC_DIR/master-password
+
+[drills]
+# the scenario library a drill round's start loads (docs/drills.md)
+scenarios = $TOP/rules/scenarios
 EOF
 }
 

@@ -34,6 +34,7 @@
 
 #include "milter/log.h"
 #include "net.h"
+#include "plant.h"
 #include "quar.h"
 #include "state.h"
 #include "sweep.h"
@@ -50,6 +51,8 @@ static const char *const default_paths =
 
 struct conf {
 	char *server, *ca_file, *state_dir, *credential, *host, *scan_user, *log, *log_level;
+	char *plant_dir; /* drill simulants go here only; NULL: refused */
+	size_t plant_max;
 	unsigned interval, retry_max, queue_max;
 	struct sweep_conf sweep;
 	struct apath_root roots[MAX_ROOTS];
@@ -161,6 +164,7 @@ static int conf_load(const char *path, struct conf *c)
 	c->scan_user = get(kf, "scan_user", "nobody");
 	c->log = get(kf, "log", "stderr");
 	c->log_level = get(kf, "log_level", "info");
+	c->plant_dir = get(kf, "plant_dir", NULL);
 	if (c->server == NULL) {
 		fprintf(stderr, "vigil-agent: %s: [agent] server = https://... is required\n",
 		        path);
@@ -175,6 +179,11 @@ static int conf_load(const char *path, struct conf *c)
 	NUM("interval", 60, 1, 86400, c->interval);
 	NUM("retry_max", 300, 1, 86400, c->retry_max);
 	NUM("queue_max", 1000, 10, 100000, c->queue_max);
+	NUM("plant_max", 1u << 20, 1, PLANT_MAX_CAP, c->plant_max);
+	if (c->plant_dir != NULL && c->plant_dir[0] != '/') {
+		fprintf(stderr, "vigil-agent: [agent] plant_dir must be an absolute path\n");
+		goto out;
+	}
 	NUM("cpu_percent", 10, 1, 100, c->sweep.cpu_percent);
 	NUM("max_depth", 16, 1, WALK_DEPTH_CAP, c->sweep.walk.max_depth);
 	NUM("max_files", 200000, 1, 10000000, c->sweep.walk.max_files);
@@ -232,6 +241,7 @@ static void conf_free(struct conf *c)
 	g_free(c->scan_user);
 	g_free(c->log);
 	g_free(c->log_level);
+	g_free(c->plant_dir);
 }
 
 /* "Debian GNU/Linux 12 (bookworm)", else the kernel's name and release */
@@ -427,6 +437,56 @@ static void queue_result(struct agent *a, const char *name, json_t *r)
 		vlog_error("agent", "cannot write result %s: %s", name, g_strerror(errno));
 }
 
+/* a drill's plant or unplant order (plant.h): the result is queued like a
+ * quarantine's, under its own name so the numbers of the kinds never meet */
+static void do_plant_order(struct agent *a, json_t *o, json_int_t id, const char *kind)
+{
+	char *recdir = g_build_filename(a->c->state_dir, "plants", NULL);
+	struct plant_result p;
+	char name[64];
+	json_t *r;
+
+	g_snprintf(name, sizeof name, "%s-%lld", kind, (long long)id);
+	if (state_has(&a->st, "done", name)) {
+		g_free(recdir);
+		return;
+	}
+	if (strcmp(kind, "plant") == 0) {
+		const char *b64 = json_string_value(json_object_get(o, "content"));
+		const char *fname = json_string_value(json_object_get(o, "name"));
+		size_t blen = b64 ? strlen(b64) : 0;
+		guchar *data = NULL;
+		gsize len = 0;
+
+		/* decoded only when its size can be within plant_max */
+		if (b64 != NULL && blen / 4 * 3 <= a->c->plant_max + 3)
+			data = g_base64_decode(b64, &len);
+		plant_file(a->c->plant_dir, recdir, fname, data, data ? len : 0, a->c->plant_max,
+		           id, &p);
+		g_free(data);
+	} else {
+		json_int_t of = json_integer_value(json_object_get(o, "plant"));
+
+		if (of > 0) {
+			plant_remove(recdir, of, &p);
+		} else {
+			memset(&p, 0, sizeof p);
+			p.detail = g_strdup("the order names no plant");
+		}
+	}
+	vlog_info("agent", "%s order %lld (%s): %s%s%s", kind, (long long)id, p.path ? p.path : "?",
+	          p.done ? "done" : "failed", p.detail ? ": " : "", p.detail ? p.detail : "");
+	r = json_pack("{s:s,s:I,s:s,s:s?,s:s?}", "kind", kind, "order", id, "status",
+	              p.done ? "done" : "failed", "detail", p.detail, "path", p.path);
+	if (p.sha256[0])
+		json_object_set_new(r, "sha256", json_string(p.sha256));
+	queue_result(a, name, r);
+	(void)state_put(&a->st, "done", name, NULL);
+	json_decref(r);
+	plant_result_free(&p);
+	g_free(recdir);
+}
+
 static void do_orders(struct agent *a, json_t *orders)
 {
 	char *qdir = state_quarantine_dir(&a->st);
@@ -445,6 +505,10 @@ static void do_orders(struct agent *a, json_t *orders)
 
 		if (id <= 0 || i >= 32)
 			continue;
+		if (kind != NULL && (strcmp(kind, "plant") == 0 || strcmp(kind, "unplant") == 0)) {
+			do_plant_order(a, o, id, kind);
+			continue;
+		}
 		g_snprintf(name, sizeof name, "quarantine-%lld", (long long)id);
 		if (state_has(&a->st, "done", name))
 			continue; /* done; its result is in the outbox or was sent */

@@ -33,6 +33,8 @@ bool access_has(const struct caller *c, enum right r)
 	case RIGHT_BLOCKS:
 		/* blocking at every gateway of the country is the IT Centre's call */
 		return c->role == ROLE_ADMIN || c->role == ROLE_CENTRAL;
+	case RIGHT_DRILLS:
+		return c->role == ROLE_ADMIN || c->role == ROLE_DRILL;
 	default:
 		return false;
 	}

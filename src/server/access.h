@@ -13,6 +13,7 @@
  *                         acknowledge blocks (RIGHT_GATEWAY)
  *   block list, gateways  admin, central_analyst (RIGHT_BLOCKS)    all units
  *   agent token           (issue 6)                                -
+ *   drill programme, rounds admin, drill_controller (RIGHT_DRILLS)  all units
  *
  * An object outside the caller's scope answers 404, not 403, so its
  * existence does not leak; a right the role lacks answers 403.
@@ -31,6 +32,7 @@ enum right {
 	RIGHT_POST_ALERT, /* gateways */
 	RIGHT_GATEWAY,    /* gateways: the block stream and its acknowledgements */
 	RIGHT_BLOCKS,     /* the global block list and the gateways' state (central) */
+	RIGHT_DRILLS,     /* drill programmes and rounds: plan, start, end (drills.h) */
 };
 
 /* the right as such, whatever the object */

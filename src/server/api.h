@@ -38,6 +38,11 @@ int incident_document(struct vsrv *srv, const struct caller *c, const char *id, 
  */
 int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
                  json_t **out, char **why);
+/* The same for a drill round's injected detection (drill_team.c): a drill
+ * record whose incident is the round's (opened with its round and the
+ * exercise marking, joined only when open and of the same round). */
+int alert_ingest_drill(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                       int64_t round, json_t **out, char **why);
 void api_alerts_post(struct http_req *rq, struct http_resp *rs);
 void api_alerts_list(struct http_req *rq, struct http_resp *rs);
 void api_incidents_list(struct http_req *rq, struct http_resp *rs);
@@ -73,6 +78,11 @@ void api_quarantine_delete(struct http_req *rq, struct http_resp *rs);
 void api_hunts_post(struct http_req *rq, struct http_resp *rs);
 void api_copies_list(struct http_req *rq, struct http_resp *rs);
 void api_clawback_start(struct http_req *rq, struct http_resp *rs);
+/* A claw-back job of an incident's found or failed copies that c may work
+ * on, started by vigild itself (drill cleanup): 0 (started, or nothing to
+ * pull: *copies 0), 409 one is running, 503 not configured, -1 store. */
+int clawback_begin(struct vsrv *srv, const struct caller *c, int64_t incident, bool drill,
+                   int *boxes, int *copies);
 void api_restore_start(struct http_req *rq, struct http_resp *rs);
 void api_blast(struct http_req *rq, struct http_resp *rs);
 void api_notifications_list(struct http_req *rq, struct http_resp *rs);

@@ -40,6 +40,7 @@
 #include "access.h"
 #include "audit.h"
 #include "auth.h"
+#include "drill_team.h"
 #include "milter/log.h"
 #include "orgmap.h"
 #include "vigil/vigil.h"
@@ -101,6 +102,7 @@ struct seen {
 /* work handed to an agent the first time: a sweep target or an order */
 struct delivery {
 	int64_t sweep, order, agent, ms; /* order 0: a sweep target */
+	bool drill;                      /* order is a drill order (drill_team.h) */
 	char host[256];
 };
 
@@ -157,12 +159,13 @@ static int64_t seen_get(int64_t id)
 
 /* remembered until the next flush (a second check-in before it adds
  * nothing); bounded by the open targets and orders */
-static void delivered(int64_t sweep, int64_t order, int64_t agent, const char *host, int64_t now)
+static void delivered(int64_t sweep, int64_t order, int64_t agent, const char *host, int64_t now,
+                      bool drill)
 {
 	char key[300];
 
 	if (order != 0)
-		g_snprintf(key, sizeof key, "o:%lld", (long long)order);
+		g_snprintf(key, sizeof key, "%s:%lld", drill ? "d" : "o", (long long)order);
 	else
 		g_snprintf(key, sizeof key, "s:%lld:%s", (long long)sweep, host);
 	pthread_mutex_lock(&seen.mu);
@@ -172,6 +175,7 @@ static void delivered(int64_t sweep, int64_t order, int64_t agent, const char *h
 
 		d->sweep = sweep;
 		d->order = order;
+		d->drill = drill;
 		d->agent = agent;
 		d->ms = now;
 		g_strlcpy(d->host, host, sizeof d->host);
@@ -213,7 +217,9 @@ static int flush_deliv_tx(store_db *db, void *ctx, char **err)
 	for (guint i = f->from; rc == STORE_OK && i < f->to; i++) {
 		const struct delivery *d = &g_array_index(f->deliv, struct delivery, i);
 
-		if (d->order != 0) {
+		if (d->order != 0 && d->drill) {
+			rc = drill_team_order_delivered(db, d->order, d->ms, err);
+		} else if (d->order != 0) {
 			struct store_val p[] = {store_int(d->ms), store_int(d->order)};
 
 			rc = store_sql(
@@ -766,14 +772,14 @@ struct agent {
 	bool found, revoked;
 	int64_t id;
 	char host[256], unit[128];
-	int64_t open_jobs, open_orders;
+	int64_t open_jobs, open_orders, open_drill;
 };
 
 static int agent_row(void *ctx, const struct store_val *c, int nc)
 {
 	struct agent *a = ctx;
 
-	if (nc < 6)
+	if (nc < 7)
 		return 0;
 	a->found = true;
 	a->id = col_int(&c[0]);
@@ -782,6 +788,7 @@ static int agent_row(void *ctx, const struct store_val *c, int nc)
 	copy_text(a->unit, sizeof a->unit, &c[3]);
 	a->open_jobs = col_int(&c[4]);
 	a->open_orders = col_int(&c[5]);
+	a->open_drill = col_int(&c[6]);
 	return 0;
 }
 
@@ -803,7 +810,9 @@ static int agent_find(store_db *db, void *ctx, char **err)
 	                 "(SELECT count(*) FROM sweep_targets t WHERE t.host = a.host AND "
 	                 "t.state < 2 AND t.expires_ms > ?), "
 	                 "(SELECT count(*) FROM agent_orders o WHERE o.host = a.host AND "
-	                 "o.state < 2) "
+	                 "o.state < 2), "
+	                 "(SELECT count(*) FROM drill_orders d WHERE d.host = a.host AND "
+	                 "d.state < 2) "
 	                 "FROM agents a WHERE a.cred_hash = ?",
 	                 p, 2, agent_row, f->a, err);
 }
@@ -844,6 +853,7 @@ struct work {
 	int64_t now;
 	json_t *jobs, *orders;
 	GArray *new_jobs, *new_orders; /* int64_t ids delivered the first time */
+	GArray *new_drill;             /* drill orders (drill_team.h) */
 };
 
 /* sweep, state, incident, spec, deadline_ms, expires_ms */
@@ -909,6 +919,10 @@ static int work_read(store_db *db, void *ctx, char **err)
 		        "AND state < 2 ORDER BY id LIMIT ?",
 		        q, 2, order_row, w, err);
 	}
+	/* a drill's plants and their removal (drill_team.c) */
+	if (rc == STORE_OK && w->a->open_drill > 0)
+		rc = drill_team_orders_read(db, w->a->host, ORDERS_PER_CHECKIN, w->orders,
+		                            w->new_drill, err);
 	return rc;
 }
 
@@ -934,7 +948,7 @@ void api_agents_checkin(struct http_req *rq, struct http_resp *rs)
 		json_decref(b);
 	}
 	seen_touch(a.id, version, now);
-	if (a.open_jobs == 0 && a.open_orders == 0) {
+	if (a.open_jobs == 0 && a.open_orders == 0 && a.open_drill == 0) {
 		http_json(rs, 200, json_pack("{s:[],s:[]}", "jobs", "orders"));
 		return;
 	}
@@ -942,6 +956,7 @@ void api_agents_checkin(struct http_req *rq, struct http_resp *rs)
 	w.orders = json_array();
 	w.new_jobs = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	w.new_orders = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	w.new_drill = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	/* a read: what is delivered the first time is marked by the flush */
 	rc = store_with(srv->st, 0, work_read, &w, &err);
 	if (rc != STORE_OK) {
@@ -950,13 +965,19 @@ void api_agents_checkin(struct http_req *rq, struct http_resp *rs)
 		json_decref(w.orders);
 	} else {
 		for (guint i = 0; i < w.new_jobs->len; i++)
-			delivered(g_array_index(w.new_jobs, int64_t, i), 0, a.id, a.host, now);
+			delivered(g_array_index(w.new_jobs, int64_t, i), 0, a.id, a.host, now,
+			          false);
 		for (guint i = 0; i < w.new_orders->len; i++)
-			delivered(0, g_array_index(w.new_orders, int64_t, i), a.id, a.host, now);
+			delivered(0, g_array_index(w.new_orders, int64_t, i), a.id, a.host, now,
+			          false);
+		for (guint i = 0; i < w.new_drill->len; i++)
+			delivered(0, g_array_index(w.new_drill, int64_t, i), a.id, a.host, now,
+			          true);
 		http_json(rs, 200, json_pack("{s:o,s:o}", "jobs", w.jobs, "orders", w.orders));
 	}
 	g_array_free(w.new_jobs, TRUE);
 	g_array_free(w.new_orders, TRUE);
+	g_array_free(w.new_drill, TRUE);
 }
 
 /* ---- results: a sweep's, or a quarantine order's ---- */
@@ -1320,8 +1341,11 @@ void api_agents_results(struct http_req *rq, struct http_resp *rs)
 		sweep_result(rq, rs, &a, b);
 	else if (kind != NULL && strcmp(kind, "quarantine") == 0)
 		order_result(rq, rs, &a, b);
+	else if (kind != NULL && (strcmp(kind, "plant") == 0 || strcmp(kind, "unplant") == 0))
+		drill_team_order_result(rq->ctx, a.host, a.unit, b, rs);
 	else
-		http_error(rs, 400, "invalid", "\"kind\" must be sweep or quarantine");
+		http_error(rs, 400, "invalid",
+		           "\"kind\" must be sweep, quarantine, plant or unplant");
 	json_decref(b);
 }
 

@@ -692,13 +692,73 @@ static gpointer run_job(gpointer data)
 	return NULL;
 }
 
+/* queues the copies p chose as a job (taken: p's tables are emptied) */
+static void job_launch(struct vsrv *srv, struct pending *p, const char *actor, bool restore,
+                       int *boxes, int *copies)
+{
+	struct job *j = g_new0(struct job, 1);
+
+	j->srv = srv;
+	j->incident = p->incident;
+	j->restore = restore;
+	g_strlcpy(j->actor, actor, sizeof j->actor);
+	g_mutex_init(&j->mu);
+	j->mailboxes = g_async_queue_new();
+	for (guint i = 0; i < p->order->len; i++) {
+		GPtrArray *box = g_hash_table_lookup(p->by_rcpt, p->order->pdata[i]);
+
+		*copies += (int)box->len;
+		(*boxes)++;
+		g_async_queue_push(j->mailboxes, box);
+	}
+	g_mutex_lock(&jobs_mu);
+	g_hash_table_insert(jobs_running, g_memdup2(&p->incident, sizeof p->incident), j);
+	g_mutex_unlock(&jobs_mu);
+	g_thread_unref(g_thread_new("clawback-job", run_job, j));
+}
+
+/* 1 when a job of the incident runs (and none may start), else 0 */
+static int job_claim_check(int64_t incident)
+{
+	int busy;
+
+	g_mutex_lock(&jobs_mu);
+	if (jobs_running == NULL)
+		jobs_running = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	busy = g_hash_table_contains(jobs_running, &incident);
+	g_mutex_unlock(&jobs_mu);
+	return busy;
+}
+
+int clawback_begin(struct vsrv *srv, const struct caller *c, int64_t incident, bool drill,
+                   int *boxes, int *copies)
+{
+	struct pending p = {"found", incident, NULL, NULL, c, srv, drill, NULL};
+	char *err = NULL;
+	int rc;
+
+	*boxes = *copies = 0;
+	if (srv->cb_host == NULL || *srv->cb_host == 0 || srv->cb_master_password == NULL)
+		return 503;
+	if (job_claim_check(incident))
+		return 409;
+	p.by_rcpt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	p.order = g_ptr_array_new_with_free_func(g_free);
+	rc = store_with(srv->st, 0, pending_read, &p, &err);
+	free(err);
+	if (rc == STORE_OK && p.order->len > 0)
+		job_launch(srv, &p, c->username, false, boxes, copies);
+	g_hash_table_destroy(p.by_rcpt);
+	g_ptr_array_unref(p.order);
+	return rc == STORE_OK ? 0 : -1;
+}
+
 static void start(struct http_req *rq, struct http_resp *rs, bool restore)
 {
 	struct vsrv *srv = rq->ctx;
 	const struct caller *c = rq->auth;
 	json_t *doc = NULL;
 	struct pending p = {restore ? "pulled" : "found", 0, NULL, NULL, c, srv, false, NULL};
-	struct job *j;
 	char *err = NULL;
 	int rc, boxes = 0, copies = 0;
 
@@ -734,15 +794,10 @@ static void start(struct http_req *rq, struct http_resp *rs, bool restore)
 		}
 		json_decref(b);
 	}
-	g_mutex_lock(&jobs_mu);
-	if (jobs_running == NULL)
-		jobs_running = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	if (g_hash_table_contains(jobs_running, &p.incident)) {
-		g_mutex_unlock(&jobs_mu);
+	if (job_claim_check(p.incident)) {
 		http_error(rs, 409, "conflict", "a claw-back of this incident is already running");
 		goto out;
 	}
-	g_mutex_unlock(&jobs_mu);
 	p.by_rcpt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	p.order = g_ptr_array_new_with_free_func(g_free);
 	rc = store_with(srv->st, 0, pending_read, &p, &err);
@@ -750,24 +805,7 @@ static void start(struct http_req *rq, struct http_resp *rs, bool restore)
 		store_unavailable(rs, rc, err);
 		goto out;
 	}
-	j = g_new0(struct job, 1);
-	j->srv = srv;
-	j->incident = p.incident;
-	j->restore = restore;
-	g_strlcpy(j->actor, c->username, sizeof j->actor);
-	g_mutex_init(&j->mu);
-	j->mailboxes = g_async_queue_new();
-	for (guint i = 0; i < p.order->len; i++) {
-		GPtrArray *box = g_hash_table_lookup(p.by_rcpt, p.order->pdata[i]);
-
-		copies += (int)box->len;
-		boxes++;
-		g_async_queue_push(j->mailboxes, box);
-	}
-	g_mutex_lock(&jobs_mu);
-	g_hash_table_insert(jobs_running, g_memdup2(&p.incident, sizeof p.incident), j);
-	g_mutex_unlock(&jobs_mu);
-	g_thread_unref(g_thread_new("clawback-job", run_job, j));
+	job_launch(srv, &p, c->username, restore, &boxes, &copies);
 	http_json(rs, 202,
 	          json_pack("{s:I,s:i,s:i,s:s}", "incident", (json_int_t)p.incident, "mailboxes",
 	                    boxes, "copies", copies, "job", restore ? "restore" : "clawback"));

@@ -238,6 +238,7 @@ struct alert {
 	GPtrArray *units; /* unit ids (borrowed from the org) */
 	const char *severity;
 	int64_t id, incident;
+	int64_t drill_round; /* a drill round's injected detection, else 0 */
 	bool duplicate, opened;
 	char ref[48];
 	GPtrArray *mails; /* emails to send once committed */
@@ -330,21 +331,27 @@ static int find_incident_row(void *ctx, const struct store_val *c, int nc)
 static int open_incident(store_db *db, struct alert *a, char **err)
 {
 	const struct store_msg *m = a->m;
-	char *title = g_strdup_printf("Thư nghi chứa mã độc: %.200s",
+	char *title = g_strdup_printf("%sThư nghi chứa mã độc: %.200s",
+	                              m->drill ? "DIỄN TẬP / EXERCISE — " : "",
 	                              m->subject && *m->subject ? m->subject : "(không tiêu đề)");
 	char *tmp = g_strconcat("pending-", m->uid, NULL);
 	char *ref = a->ref;
 	int64_t now = now_ms();
-	struct store_val p[] = {store_text(tmp),           store_text(title),
-	                        store_text(a->severity),   store_text("TLP:AMBER"),
-	                        store_int(m->drill),       store_int(now),
-	                        store_int(m->received_ms), store_int(now)};
+	struct store_val p[] = {store_text(tmp),
+	                        store_text(title),
+	                        store_text(a->severity),
+	                        store_text("TLP:AMBER"),
+	                        store_int(m->drill),
+	                        store_int(now),
+	                        store_int(m->received_ms),
+	                        store_int(now),
+	                        a->drill_round ? store_int(a->drill_round) : store_text(NULL)};
 	int rc = store_sql(
 	        db,
 	        "INSERT INTO incidents (ref, title, severity, tlp, status, drill, "
-	        "created_ms, detected_ms, updated_ms) VALUES (?, ?, ?, ?, 'new', ?, ?, ?, "
-	        "?) RETURNING id",
-	        p, 8, store_row_int, &a->incident, err);
+	        "created_ms, detected_ms, updated_ms, drill_round) VALUES (?, ?, ?, ?, 'new', ?, "
+	        "?, ?, ?, ?) RETURNING id",
+	        p, 9, store_row_int, &a->incident, err);
 
 	g_free(tmp);
 
@@ -412,7 +419,10 @@ static int alert_store(store_db *db, void *ctx, char **err)
 	/* an open incident sharing a key (units and regions do not join alerts) */
 	for (guint i = 0; i < a->keys->len && a->incident == 0; i++) {
 		const char *k = a->keys->pdata[i];
-		struct store_val p[] = {store_text(k), store_int(m->drill)};
+		/* a round's detection joins only its own round's incident (or
+		 * a drill incident no round claimed yet, which it then claims) */
+		struct store_val p[] = {store_text(k), store_int(m->drill),
+		                        store_int(a->drill_round), store_int(a->drill_round)};
 
 		if (g_str_has_prefix(k, "unit:") || g_str_has_prefix(k, "region:"))
 			continue;
@@ -420,8 +430,9 @@ static int alert_store(store_db *db, void *ctx, char **err)
 		        db,
 		        "SELECT i.id FROM alert_keys k JOIN alerts a ON a.id = k.alert JOIN "
 		        "incidents i ON i.id = a.incident WHERE k.k = ? AND i.status <> 'closed' "
-		        "AND i.drill = ? ORDER BY i.id LIMIT 1",
-		        p, 2, find_incident_row, &a->incident, err);
+		        "AND i.drill = ? AND (? = 0 OR i.drill_round IS NULL OR i.drill_round = ?) "
+		        "ORDER BY i.id LIMIT 1",
+		        p, 4, find_incident_row, &a->incident, err);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -446,15 +457,27 @@ static int alert_store(store_db *db, void *ctx, char **err)
 		        db,
 		        "SELECT n.id FROM indicators x JOIN incidents n ON n.id = x.incident "
 		        "WHERE x.type = ? AND x.value_lc = ? AND n.status <> 'closed' AND "
-		        "n.drill = ? ORDER BY n.id LIMIT 1",
-		        (struct store_val[]){store_text(type), store_text(lc), store_int(m->drill)},
-		        3, find_incident_row, &a->incident, err);
+		        "n.drill = ? AND (? = 0 OR n.drill_round IS NULL OR n.drill_round = ?) "
+		        "ORDER BY n.id LIMIT 1",
+		        (struct store_val[]){store_text(type), store_text(lc), store_int(m->drill),
+		                             store_int(a->drill_round), store_int(a->drill_round)},
+		        5, find_incident_row, &a->incident, err);
 		g_free(lc);
 		if (rc != STORE_OK)
 			return rc;
 	}
 	if (a->incident == 0 && strcmp(m->verdict, "malicious") == 0) {
 		rc = open_incident(db, a, err);
+		if (rc != STORE_OK)
+			return rc;
+	} else if (a->incident != 0 && a->drill_round != 0) {
+		rc = store_sql(
+		        db,
+		        "UPDATE incidents SET drill_round = ?, title = CASE WHEN title LIKE "
+		        "'DIỄN TẬP%' THEN title ELSE 'DIỄN TẬP / EXERCISE — ' || title END "
+		        "WHERE id = ? AND drill_round IS NULL",
+		        (struct store_val[]){store_int(a->drill_round), store_int(a->incident)}, 2,
+		        NULL, NULL, err);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -538,7 +561,8 @@ static int alert_store(store_db *db, void *ctx, char **err)
 		rc = add_event(db, a->incident, a->c->username, "alert", text, err);
 		g_free(text);
 	}
-	if (rc == STORE_OK && a->opened) {
+	/* a drill's people are told by the drill engine (participants only) */
+	if (rc == STORE_OK && a->opened && !m->drill) {
 		char *vi = g_strdup_printf("Sự cố mới %s: %.200s", a->ref,
 		                           m->subject ? m->subject : "");
 		char *en = g_strdup_printf("New incident %s: %.200s", a->ref,
@@ -552,10 +576,10 @@ static int alert_store(store_db *db, void *ctx, char **err)
 	return rc;
 }
 
-int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
-                 json_t **out, char **why)
+static int ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                  int64_t round, json_t **out, char **why)
 {
-	struct alert a = {.srv = srv, .c = c};
+	struct alert a = {.srv = srv, .c = c, .drill_round = round};
 	void *arena = NULL;
 	char *err = NULL;
 	int status;
@@ -572,6 +596,11 @@ int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, siz
 		*why = g_strdup(
 		        "the body is not a message record with uid, gateway and verdict (see "
 		        "docs/store.md for its fields)");
+		status = 400;
+		goto out;
+	}
+	if (round != 0 && !a.m->drill) {
+		*why = g_strdup("a drill round's detection must be a drill record");
 		status = 400;
 		goto out;
 	}
@@ -607,6 +636,18 @@ out:
 	json_decref(a.doc);
 	store_msg_free_parsed(a.m, arena);
 	return status;
+}
+
+int alert_ingest(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                 json_t **out, char **why)
+{
+	return ingest(srv, c, json, len, 0, out, why);
+}
+
+int alert_ingest_drill(struct vsrv *srv, const struct caller *c, const char *json, size_t len,
+                       int64_t round, json_t **out, char **why)
+{
+	return ingest(srv, c, json, len, round, out, why);
 }
 
 void api_alerts_post(struct http_req *rq, struct http_resp *rs)

@@ -218,8 +218,16 @@ void api_reports_filed(struct http_req *rq, struct http_resp *rs)
 	}
 	f.id = json_integer_value(json_object_get(doc, "id"));
 	f.kind = report_c20_kind_name(kind);
-	/* without a list: sent to the configured recipients */
-	f.sent_to = json_dumps(sent ? sent : srv->recipients, JSON_COMPACT);
+	/* without a list: sent to the configured recipients; a drill's report
+	 * never goes to the national coordinator (it is measured, not sent) */
+	if (json_is_true(json_object_get(doc, "drill")) && sent == NULL) {
+		json_t *none = json_array();
+
+		f.sent_to = json_dumps(none, JSON_COMPACT);
+		json_decref(none);
+	} else {
+		f.sent_to = json_dumps(sent ? sent : srv->recipients, JSON_COMPACT);
+	}
 	rc = store_with(srv->st, 1, filed_tx, &f, &err);
 	if (f.conflict) {
 		free(err);

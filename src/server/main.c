@@ -27,6 +27,8 @@
 #include "audit.h"
 #include "auth.h"
 #include "blocks.h"
+#include "drill_team.h"
+#include "drills.h"
 #include "feeder.h"
 #include "milter/log.h"
 #include "orgmap.h"
@@ -98,13 +100,27 @@ const struct http_route api_routes[] = {
         {"POST", "/api/v1/incidents/:id/sweeps", api_sweeps_create},
         {"GET", "/api/v1/incidents/:id/sweeps", api_sweeps_list},
         {"POST", "/api/v1/incidents/:id/sweeps/:sweep/quarantine", api_sweeps_quarantine},
+        /* drills: programmes, rounds, the staff exercise (api_drills.c) */
+        {"GET", "/api/v1/drills/programmes", api_drill_programmes_list},
+        {"POST", "/api/v1/drills/programmes", api_drill_programmes_create},
+        {"POST", "/api/v1/drills/programmes/:id/generate", api_drill_programmes_generate},
+        {"GET", "/api/v1/drills/rounds", api_drill_rounds_list},
+        {"POST", "/api/v1/drills/rounds", api_drill_rounds_create},
+        {"GET", "/api/v1/drills/rounds/:id", api_drill_rounds_get},
+        {"PATCH", "/api/v1/drills/rounds/:id", api_drill_rounds_update},
+        {"POST", "/api/v1/drills/rounds/:id/:action", api_drill_rounds_action},
+        /* the team exercise (api_drill_team.c) */
+        {"GET", "/api/v1/drills/rounds/:id/team", api_drill_team_get},
+        {"PUT", "/api/v1/drills/rounds/:id/team", api_drill_team_put},
+        {"GET", "/api/v1/drills/rounds/:id/team/score", api_drill_team_score},
+        {"POST", "/api/v1/drills/rounds/:id/team/cleanup", api_drill_team_cleanup},
         {NULL, NULL, NULL},
 };
 
 struct conf {
 	GKeyFile *kf; /* kept for the sections read later ([reports]) */
 	char *listen, *db, *org, *web, *cert, *key, *user, *log, *log_level, *admin_file;
-	char *public_url, *sendmail, *mail_from, *quarantine_dir, *vigil_cli;
+	char *public_url, *sendmail, *mail_from, *quarantine_dir, *vigil_cli, *drill_key;
 	bool feed;
 	unsigned threads;
 	unsigned keepalive_s; /* the block stream's keep-alive comments */
@@ -213,6 +229,17 @@ static int conf_load(const char *path, struct conf *c)
 	c->quarantine_dir = get(kf, "quarantine_dir", "");
 	c->vigil_cli = get(kf, "vigil", "");
 	c->mail_from = get(kf, "mail_from", "vigil@localhost");
+	{
+		/* the drills' signing key (docs/drills.md): by default beside
+		 * the administrator's password, in vigild's own folder; "" = no
+		 * drills on this server */
+		char *dir = g_path_get_dirname(c->admin_file), *def;
+
+		def = g_build_filename(dir, "drill.key", NULL);
+		c->drill_key = get(kf, "drill_key_file", def);
+		g_free(dir);
+		g_free(def);
+	}
 	{
 		char *d = g_strdup_printf("http://%s", c->listen);
 
@@ -445,6 +472,20 @@ int main(int argc, char **argv)
 
 		feed = feeder_start(&srv, 1000, c.feed, warn_s);
 	}
+	if (drills_start(&srv, c.kf, c.drill_key) != 0)
+		goto out;
+	{
+		/* the scenario files of the team exercise ([drills] scenarios) */
+		char *dir = g_key_file_get_string(c.kf, "drills", "scenarios", NULL);
+
+		drill_team_set_scenarios(
+		        dir && *g_strstrip(dir) ? dir : VIGIL_INSTALL_DATADIR "/rules/scenarios");
+		g_free(dir);
+	}
+	if (drill_team_start(&srv) != 0) {
+		vlog_error("vigild", "cannot start the drills' scheduler thread");
+		goto out;
+	}
 	if (agents_start(&srv) != 0) {
 		vlog_error("vigild", "cannot start the agents' thread");
 		goto out;
@@ -463,6 +504,8 @@ out:
 	blockhub_stop(srv.hub);
 	http_stop(h);
 	agents_stop(); /* after the last check-in: its time is written */
+	drill_team_stop();
+	drills_stop();
 	blockhub_free(srv.hub);
 	store_close(srv.st);
 	orgmap_free(srv.org);
@@ -482,6 +525,7 @@ out:
 	g_free(c.mail_from);
 	g_free(c.quarantine_dir);
 	g_free(c.vigil_cli);
+	g_free(c.drill_key);
 	g_free(srv.vigil_cli);
 	g_free(srv.cb_host);
 	g_free(srv.cb_master_user);

@@ -20,6 +20,9 @@ import urllib.request
 
 BUILD = os.environ.get("VIGIL_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
 VIGILD = os.path.join(BUILD, "src", "vigild")
+# the scenario library (docs/scenarios.md): what a drill round's start loads
+SCENARIOS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "rules",
+                                         "scenarios"))
 
 ORG = {
     "organisation": "Bảo hiểm xã hội Việt Nam",
@@ -143,7 +146,9 @@ class VigildEnv:
                     "name = Nguyễn Văn An\ntitle = Giám đốc Trung tâm\nphone = 024 0000 0000\n"
                     "email = an@bhxh.example\n"
                     "recipients = Cục An toàn thông tin (VNCERT/CC);Bảo hiểm xã hội Việt Nam\n"
-                    % (self.port, self.db_url, self.org_path, self.web, tmp, sendmail))
+                    "[drills]\nscenarios = %s\n"
+                    % (self.port, self.db_url, self.org_path, self.web, tmp, sendmail,
+                       SCENARIOS))
         self.proc = None
         self.log = os.path.join(tmp, "vigild.log")
 

@@ -3,7 +3,10 @@
  * roots and their wildcards, the path text codec, the walk's limits (depth,
  * files, size) and that it never follows a symlink nor opens a FIFO, and a
  * quarantine that moves exactly the file it was told and nothing reached
- * through "..", a symlinked folder, a symlink or outside the roots.
+ * through "..", a symlinked folder, a symlink or outside the roots; drill
+ * plants written only into the plant folder, under a plain name, with the
+ * simulant marker, within the size limit, and removed only while they are
+ * still the file the agent planted.
  *
  * Each test builds its own tree under a temporary folder.
  */
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "agent/apath.h"
+#include "agent/plant.h"
 #include "agent/quar.h"
 #include "agent/walk.h"
 
@@ -529,6 +533,197 @@ static void test_quarantine_other_fs(void **state)
 	qfx_free(&x);
 }
 
+/* ---- drill plants ---- */
+
+static const char simulant[] = "PK fake doc\n<!-- VIGIL-DRILL-SIMULANT v=1; r=R1; t=abc; s=00 -->";
+
+static void plant(const char *dir, const char *rec, const char *name, const char *data, size_t max,
+                  int64_t order, struct plant_result *p)
+{
+	plant_file(dir, rec, name, (const unsigned char *)data, data ? strlen(data) : 0, max, order,
+	           p);
+}
+
+static void test_plant_writes_and_removes(void **state)
+{
+	char *top = tmpdir(), *dir, *rec, *content = NULL, *path;
+	struct plant_result p;
+	struct stat st;
+
+	(void)state;
+	mkdirs(top, "home/an/Downloads");
+	dir = g_build_filename(top, "home/an/Downloads", NULL);
+	rec = g_build_filename(top, "state/plants", NULL);
+	mkdirs(top, "state");
+	plant(dir, rec, "CongVan_2026.docm", simulant, 1024, 41, &p);
+	assert_true(p.done);
+	assert_int_equal(strlen(p.sha256), 64);
+	path = g_build_filename(dir, "CongVan_2026.docm", NULL);
+	assert_string_equal(p.path, path);
+	assert_true(g_file_get_contents(path, &content, NULL, NULL));
+	assert_string_equal(content, simulant);
+	g_free(content);
+	assert_true(exists(top, "state/plants/41.json"));
+	assert_int_equal(stat(rec, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	plant_result_free(&p);
+
+	/* the same order again, or another order with the same name: refused,
+	 * the planted file stays as it is */
+	plant(dir, rec, "CongVan_2026.docm", simulant, 1024, 41, &p);
+	assert_false(p.done);
+	plant_result_free(&p);
+	plant(dir, rec, "CongVan_2026.docm", simulant, 1024, 42, &p);
+	assert_false(p.done);
+	assert_non_null(strstr(p.detail, "already exists"));
+	plant_result_free(&p);
+
+	/* removal: only the file of that order, which then goes */
+	plant_remove(rec, 99, &p);
+	assert_false(p.done);
+	plant_result_free(&p);
+	assert_true(exists(top, "home/an/Downloads/CongVan_2026.docm"));
+	plant_remove(rec, 41, &p);
+	assert_true(p.done);
+	assert_null(p.detail);
+	assert_false(exists(top, "home/an/Downloads/CongVan_2026.docm"));
+	assert_false(exists(top, "state/plants/41.json"));
+	plant_result_free(&p);
+	/* its record is gone: a second removal removes nothing */
+	plant_remove(rec, 41, &p);
+	assert_false(p.done);
+	plant_result_free(&p);
+
+	/* a plant quarantined (or deleted) meanwhile counts as removed */
+	plant(dir, rec, "BangLuong.zip", simulant, 1024, 43, &p);
+	assert_true(p.done);
+	plant_result_free(&p);
+	put(top, "home/an/Downloads/other.txt", "the user's own file");
+	{
+		char *z = g_build_filename(dir, "BangLuong.zip", NULL);
+
+		assert_int_equal(unlink(z), 0);
+		g_free(z);
+	}
+	plant_remove(rec, 43, &p);
+	assert_true(p.done);
+	assert_string_equal(p.detail, "already gone");
+	plant_result_free(&p);
+	assert_true(exists(top, "home/an/Downloads/other.txt"));
+	g_free(path);
+	g_free(dir);
+	g_free(rec);
+	rmtree(top);
+}
+
+static void test_plant_refuses(void **state)
+{
+	char *top = tmpdir(), *dir, *rec, *lnk, *big;
+	struct plant_result p;
+
+	(void)state;
+	mkdirs(top, "home/an/Downloads");
+	mkdirs(top, "elsewhere");
+	dir = g_build_filename(top, "home/an/Downloads", NULL);
+	rec = g_build_filename(top, "plants", NULL);
+	/* no plant folder configured */
+	plant(NULL, rec, "a.doc", simulant, 1024, 1, &p);
+	assert_false(p.done);
+	assert_non_null(strstr(p.detail, "plant_dir"));
+	plant_result_free(&p);
+	/* names that are paths, hidden, or odd */
+	static const char *const bad[] = {"../x.doc", "a/b.doc", ".bashrc", "",  "a b.doc",
+	                                  "-rf",      "..",      "x\n.doc", NULL};
+	for (int i = 0; bad[i] != NULL; i++) {
+		plant(dir, rec, bad[i], simulant, 1024, 2, &p);
+		assert_false(p.done);
+		plant_result_free(&p);
+	}
+	assert_false(plant_name_ok(NULL));
+	{
+		char longname[PLANT_NAME_MAX + 2];
+
+		memset(longname, 'a', sizeof longname - 1);
+		longname[sizeof longname - 1] = 0;
+		assert_false(plant_name_ok(longname));
+		longname[PLANT_NAME_MAX] = 0;
+		assert_true(plant_name_ok(longname));
+	}
+	/* content without the marker, and content over the limit */
+	plant(dir, rec, "x.doc", "MZ real program", 1024, 3, &p);
+	assert_false(p.done);
+	assert_non_null(strstr(p.detail, "marker"));
+	plant_result_free(&p);
+	big = g_strnfill(2000, 'A');
+	memcpy(big, PLANT_MARKER, strlen(PLANT_MARKER));
+	plant(dir, rec, "x.doc", big, 1024, 4, &p);
+	assert_false(p.done);
+	plant_result_free(&p);
+	plant(dir, rec, "x.doc", big, 4096, 5, &p);
+	assert_true(p.done);
+	plant_result_free(&p);
+	g_free(big);
+	/* a plant folder that is (or goes through) a symbolic link */
+	link_to(top, "home/an/Link", "../../elsewhere");
+	lnk = g_build_filename(top, "home/an/Link", NULL);
+	plant(lnk, rec, "y.doc", simulant, 1024, 6, &p);
+	assert_false(p.done);
+	plant_result_free(&p);
+	g_free(lnk);
+	lnk = g_build_filename(top, "home/an/Link/.", NULL);
+	plant(lnk, rec, "y.doc", simulant, 1024, 7, &p);
+	assert_false(p.done);
+	plant_result_free(&p);
+	g_free(lnk);
+	assert_false(exists(top, "elsewhere/y.doc"));
+
+	/* removal of a file changed or replaced since: left alone */
+	plant(dir, rec, "z.doc", simulant, 1024, 8, &p);
+	assert_true(p.done);
+	plant_result_free(&p);
+	put(top, "home/an/Downloads/z.doc", "the user's edit");
+	plant_remove(rec, 8, &p);
+	assert_false(p.done);
+	assert_true(exists(top, "home/an/Downloads/z.doc"));
+	plant_result_free(&p);
+	plant(dir, rec, "w.doc", simulant, 1024, 9, &p);
+	assert_true(p.done);
+	plant_result_free(&p);
+	{
+		/* kept under another name so the new file cannot reuse its inode */
+		char *w = g_build_filename(dir, "w.doc", NULL),
+		     *o = g_build_filename(dir, "w.old", NULL);
+
+		assert_int_equal(rename(w, o), 0);
+		g_free(w);
+		g_free(o);
+	}
+	put(top, "home/an/Downloads/w.doc", simulant); /* same bytes, another file */
+	plant_remove(rec, 9, &p);
+	assert_false(p.done);
+	assert_non_null(strstr(p.detail, "replaced"));
+	assert_true(exists(top, "home/an/Downloads/w.doc"));
+	plant_result_free(&p);
+	/* the folder swapped for a link: not counted as gone, nothing removed */
+	plant(dir, rec, "v.doc", simulant, 1024, 10, &p);
+	assert_true(p.done);
+	plant_result_free(&p);
+	{
+		char *moved = g_build_filename(top, "home/an/Moved", NULL);
+
+		assert_int_equal(rename(dir, moved), 0);
+		link_to(top, "home/an/Downloads", "Moved");
+		plant_remove(rec, 10, &p);
+		assert_false(p.done);
+		assert_true(exists(top, "home/an/Moved/v.doc"));
+		plant_result_free(&p);
+		g_free(moved);
+	}
+	g_free(dir);
+	g_free(rec);
+	rmtree(top);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +735,8 @@ int main(void)
 	        cmocka_unit_test(test_quarantine_moves),
 	        cmocka_unit_test(test_quarantine_refuses),
 	        cmocka_unit_test(test_quarantine_other_fs),
+	        cmocka_unit_test(test_plant_writes_and_removes),
+	        cmocka_unit_test(test_plant_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
