@@ -497,6 +497,7 @@ struct score {
 	int64_t id, now, cutoff, started, incident;
 	json_t *doc;
 	bool plan, found_team;
+	bool after_end; /* readers of an ended round see the measures too */
 	char state[16];
 	GArray *units;   /* struct unit_score */
 	json_t *reports; /* incident_reports rows */
@@ -646,8 +647,8 @@ static int score_tx(store_db *db, void *ctx, char **err)
 
 	if (rc != STORE_OK)
 		return rc;
-	s->plan = plan_reader(s->c, s->doc);
-	if (!s->plan)
+	s->plan = s->c == NULL || plan_reader(s->c, s->doc);
+	if (!s->plan && !s->after_end)
 		return STORE_OK;
 	rc = store_sql(db, "SELECT state, started_ms, ended_ms FROM drill_team WHERE round = ?",
 	               &id, 1, head_row, s, err);
@@ -705,38 +706,35 @@ static json_t *report_state(struct score *s, json_t *inc_doc, report_c20_kind ki
 	return o;
 }
 
-void api_drill_team_score(struct http_req *rq, struct http_resp *rs)
+int drill_team_score(struct vsrv *srv, const struct caller *c, int64_t round, bool after_end,
+                     json_t **out, bool *forbidden, char **err)
 {
-	struct score s = {.srv = rq->ctx, .c = rq->auth, .now = store_now_ms()};
+	struct score s = {
+	        .srv = srv, .c = c, .now = store_now_ms(), .id = round, .after_end = after_end};
 	json_t *units = NULL, *inc_doc = NULL;
-	char *err = NULL;
 	int rc;
 
-	if (!access_require(rq, rs, RIGHT_READ) || !round_id(rq, rs, &s.id))
-		return;
+	*out = NULL;
+	*forbidden = false;
 	s.units = g_array_new(FALSE, TRUE, sizeof(struct unit_score));
 	s.cutoff = s.now;
-	rc = store_with(s.srv->st, 0, score_tx, &s, &err);
-	if (rc == STORE_ENOTFOUND) {
-		free(err);
-		http_error(rs, 404, "not_found", "no such drill round");
+	rc = store_with(s.srv->st, 0, score_tx, &s, err);
+	if (rc != STORE_OK)
 		goto out;
-	}
-	if (rc != STORE_OK) {
-		store_unavailable(rs, rc, err);
-		goto out;
-	}
-	if (!s.plan) {
-		http_error(rs, 403, "forbidden",
-		           "the measures are for the drill's controllers and evaluators");
+	/* after the round, every reader of the round may see how it went (the
+	 * after-action report); while it runs the plan stays hidden */
+	if (!s.plan && !(after_end && s.found_team && strcmp(s.state, "running") != 0 &&
+	                 strcmp(s.state, "planned") != 0)) {
+		*forbidden = true;
 		goto out;
 	}
 	if (s.incident > 0) {
 		char idtxt[32];
+		char *e2 = NULL;
 
 		g_snprintf(idtxt, sizeof idtxt, "%lld", (long long)s.incident);
-		if (incident_document(s.srv, s.c, idtxt, &inc_doc, &err) != STORE_OK) {
-			free(err);
+		if (incident_document(s.srv, s.c, idtxt, &inc_doc, &e2) != STORE_OK) {
+			free(e2);
 			inc_doc = NULL;
 		}
 	}
@@ -784,13 +782,11 @@ void api_drill_team_score(struct http_req *rq, struct http_resp *rs)
 		                              span(u->first_alert, u->it_centre)));
 		json_array_append_new(units, o);
 	}
-	http_json(rs, 200,
-	          json_pack("{s:I,s:s,s:s?,s:o,s:o,s:o,s:o,s:o}", "round", (json_int_t)s.id,
-	                    "label", DRILL_LABEL, "state", s.found_team ? s.state : NULL,
-	                    "started_at", json_time(s.started), "measured_until",
-	                    json_time(s.cutoff), "incident",
-	                    s.incident ? json_integer(s.incident) : json_null(), "now",
-	                    json_time(s.now), "units", units));
+	*out = json_pack("{s:I,s:s,s:s?,s:o,s:o,s:o,s:o,s:o}", "round", (json_int_t)s.id, "label",
+	                 DRILL_LABEL, "state", s.found_team ? s.state : NULL, "started_at",
+	                 json_time(s.started), "measured_until", json_time(s.cutoff), "incident",
+	                 s.incident ? json_integer(s.incident) : json_null(), "now",
+	                 json_time(s.now), "units", units);
 out:
 	for (guint i = 0; i < s.units->len; i++)
 		json_decref(g_array_index(s.units, struct unit_score, i).missed);
@@ -798,4 +794,29 @@ out:
 	json_decref(s.doc);
 	json_decref(s.reports);
 	json_decref(inc_doc);
+	return rc;
+}
+
+void api_drill_team_score(struct http_req *rq, struct http_resp *rs)
+{
+	int64_t id;
+	json_t *out = NULL;
+	bool forbidden;
+	char *err = NULL;
+	int rc;
+
+	if (!access_require(rq, rs, RIGHT_READ) || !round_id(rq, rs, &id))
+		return;
+	rc = drill_team_score(rq->ctx, rq->auth, id, false, &out, &forbidden, &err);
+	if (rc == STORE_ENOTFOUND) {
+		free(err);
+		http_error(rs, 404, "not_found", "no such drill round");
+	} else if (rc != STORE_OK) {
+		store_unavailable(rs, rc, err);
+	} else if (forbidden) {
+		http_error(rs, 403, "forbidden",
+		           "the measures are for the drill's controllers and evaluators");
+	} else {
+		http_json(rs, 200, out);
+	}
 }

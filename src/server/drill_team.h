@@ -80,6 +80,15 @@ int drill_team_notify(store_db *db, int64_t round, int64_t incident, const char 
 void api_drill_team_get(struct http_req *rq, struct http_resp *rs);
 void api_drill_team_put(struct http_req *rq, struct http_resp *rs);
 void api_drill_team_score(struct http_req *rq, struct http_resp *rs);
+/*
+ * The team exercise's measures per unit (the document GET .../team/score
+ * answers): STORE_OK with *out, or *forbidden when the caller may not see
+ * them (only the round's controllers and evaluators while it runs; with
+ * after_end, every reader of the round once it has ended), STORE_ENOTFOUND,
+ * or a store error. Not inside a store transaction (it opens its own).
+ */
+int drill_team_score(struct vsrv *srv, const struct caller *c, int64_t round, bool after_end,
+                     json_t **out, bool *forbidden, char **err);
 void api_drill_team_cleanup(struct http_req *rq, struct http_resp *rs);
 
 #endif
